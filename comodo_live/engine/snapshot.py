@@ -1,0 +1,74 @@
+"""What the GUI (or any front end) sees of the engine: plain data, polled from a QTimer.
+
+The GUI never imports torch; it calls ``Controller.snapshot()`` and the controller's commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from comodo_live.records import Prediction, TrainStats
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    """One discovered LSL stream. ``health``: "ok" | "laggy" | "missing". Rates in Hz."""
+
+    name: str
+    type: str
+    source_id: str
+    nominal_rate_hz: float
+    measured_rate_hz: float
+    seconds_since_data: float
+    health: str
+    selected: bool = True
+
+
+@dataclass(frozen=True)
+class EngineSnapshot:
+    """Everything a front end shows, copied at one instant.
+
+    Attributes:
+        camera_on: camera streaming (False = privacy mode).
+        recording: an XDF recording is being written.
+        session_dir: the session folder, as a string path.
+        recording_bytes: current size of the session's XDF + video files, bytes.
+        streams: discovered streams with health.
+        train: latest trainer stats, None before the first step.
+        loss_history: (K, 2) float64 [step, loss] recent points.
+        agreement_history: (K, 2) float64 [lsl time s, student–teacher agreement in [0, 1]].
+        teacher_clips_per_s: teacher throughput, clips/s.
+        teacher_skipped: stale clips skipped so far.
+        teacher_duty: fraction of wall time the teacher spent encoding, [0, 1].
+        prediction: latest student (IMU-only) prediction.
+        teacher_prediction: latest teacher prediction (camera on only).
+        recent_predictions: recent (student, teacher-or-None) pairs, oldest first.
+        activities: activity names in display order.
+        labelled_windows: activity → number of labelled windows.
+        labelling: activity being labelled now, or None.
+        errors: recent worker errors, newest last.
+        export_progress: None (idle) or fraction [0, 1]; export_result: last export dir or error.
+    """
+
+    camera_on: bool
+    recording: bool
+    session_dir: str
+    recording_bytes: int
+    streams: tuple[StreamStatus, ...]
+    train: TrainStats | None
+    loss_history: np.ndarray
+    agreement_history: np.ndarray
+    teacher_clips_per_s: float
+    teacher_skipped: int
+    teacher_duty: float
+    prediction: Prediction | None
+    teacher_prediction: Prediction | None
+    recent_predictions: tuple[tuple[Prediction, Prediction | None], ...]
+    activities: tuple[str, ...]
+    labelled_windows: dict[str, int] = field(default_factory=dict)
+    labelling: str | None = None
+    errors: tuple[str, ...] = ()
+    export_progress: float | None = None
+    export_result: str | None = None
