@@ -1,0 +1,36 @@
+"""Test-wide setup: LSL machine-scoped config before pylsl, offscreen Qt, workers re-raise."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["COMODO_RAISE"] = "1"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import comodo_live  # noqa: E402,F401  (sets LSLAPICFG before any test imports pylsl)
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("COMODO_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+requires_shared = pytest.mark.skipif(
+    not (SHARED_DATA / "README.md").exists(),
+    reason=f"real data in ../shared/data is absent (looked in {SHARED_DATA})",
+)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "README.md").exists():
+        pytest.skip(f"real data in ../shared/data is absent (looked in {SHARED_DATA})")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def source_id() -> str:
+    """A unique LSL source_id per test: streams of other programs/tests are never picked up."""
+    return f"comodo-test-{uuid.uuid4().hex[:12]}"
