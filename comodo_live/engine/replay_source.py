@@ -1,0 +1,91 @@
+"""A recorded session as the engine's source: :class:`~comodo_live.recording.player.XdfPlayer`
+replays its streams as LSL outlets and serves its video frames on the local frame bus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from comodo_live.config import AppConfig
+from comodo_live.streams.frames import FrameBus, frame_bus
+from comodo_live.streams.names import FRAME_INDEX_TYPE, IMU_TYPE, MARKER_CAMERA_OFF, MARKER_CAMERA_ON, MARKER_TYPE
+
+
+class ReplaySources:
+    """Replays ``config.source.replay_path`` (an ``.xdf`` file or a session folder).
+
+    Args:
+        config: source settings (path, speed, loop) and the teacher frame size.
+        markers: the engine's marker outlet: privacy switches during a replay are marked there
+            (the player itself has no marker stream of its own).
+
+    Raises:
+        ValueError: the file has no 6-channel IMU stream.
+    """
+
+    def __init__(self, config: AppConfig, markers: Any = None) -> None:
+        from comodo_live.recording.player import XdfPlayer
+
+        src = config.source
+        self.player = XdfPlayer(
+            Path(src.replay_path),
+            speed=src.replay_speed,
+            loop=src.replay_loop,
+            frame_size=(config.camera.width_px, config.camera.height_px),
+        )
+        self.markers = markers
+        imu = [t for t in self.player.tracks if t.type == IMU_TYPE and t.channel_count == 6 and len(t)]
+        if not imu:
+            found = [(t.name, t.type, t.channel_count) for t in self.player.tracks]
+            raise ValueError(
+                f"source.replay_path = {src.replay_path!r} has no 6-channel IMU stream with samples; "
+                f"streams: {found}"
+            )
+        self.imu_source_id = imu[0].source_id
+        cameras = [t for t in self.player.tracks if t.type == FRAME_INDEX_TYPE and len(t)]
+        self.camera_source_id: str | None = cameras[0].source_id if cameras else None
+        self.frame_bus: FrameBus | None = None
+        if self.player.frame_server is not None:
+            self.frame_bus = frame_bus(self.player.frame_server.source_id)
+        ordered = sorted(
+            (t for t in self.player.tracks if t.type == MARKER_TYPE and len(t)),
+            key=lambda t: t.name != "SyntheticMarkers",  # the ground truth first (windower reads it)
+        )
+        self.marker_source_ids: tuple[str, ...] = tuple(t.source_id for t in ordered)
+        if not config.camera.on_at_start:
+            self.player.set_camera(False)
+
+    @property
+    def camera_on(self) -> bool:
+        return bool(self.player.camera_on)
+
+    @property
+    def frames_published(self) -> int:
+        return int(self.frame_bus.published) if self.frame_bus is not None else 0
+
+    @property
+    def finished(self) -> bool:
+        """The replay pushed its last sample (never with ``replay_loop``)."""
+        return self.player.finished.is_set() and not self.player.running
+
+    def start(self) -> None:
+        self.player.start()
+
+    def stop(self) -> None:
+        self.player.stop()
+
+    def set_camera(self, on: bool) -> None:
+        self.player.set_camera(on)
+        if not on and self.frame_bus is not None:
+            self.frame_bus.clear()
+        if self.markers is not None and self.markers.running:
+            self.markers.push(MARKER_CAMERA_ON if on else MARKER_CAMERA_OFF)
+
+    def start_video_file(self, path: Path) -> None:
+        """A replay's frames come from its own video file; nothing new is written."""
+
+    def stop_video_file(self) -> None:
+        """See :meth:`start_video_file`."""
+
+    def activity_at(self, t: float) -> str | None:
+        return None

@@ -1,0 +1,50 @@
+"""``python app.py export --session recordings/<session> --out <dir>``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="app.py export",
+        description="Export a session's personalised IMU model as a self-describing package.",
+    )
+    parser.add_argument("--session", required=True, help="session folder, recordings/<session>")
+    parser.add_argument("--out", required=True, help="package folder to write")
+    parser.add_argument("--force", action="store_true", help="replace an existing package at --out")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns 0 on success, 2 when the session cannot be exported."""
+    args = _parser().parse_args(argv)
+    from comodo_live.export.package import export_session
+    from comodo_live.export.parity import ParityError
+    from comodo_live.export.session import SessionExportError
+
+    def progress(fraction: float) -> None:
+        if not args.quiet:
+            print(f"export: {100 * fraction:5.1f} %", file=sys.stderr, flush=True)
+
+    try:
+        out = export_session(args.session, args.out, progress=progress, overwrite=args.force)
+    except (SessionExportError, ParityError, FileExistsError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    manifest = json.loads((Path(out) / "manifest.json").read_text())
+    size = sum(entry["bytes"] for entry in manifest["files"].values())
+    parity = manifest["parity"]
+    onnx_diff = max(parity["onnxruntime"]["batched"]["max_abs_diff"].values())
+    print(
+        f"exported {len(manifest['activities'])} activities {manifest['activities']} to {out} "
+        f"({size / 1e6:.2f} MB, {manifest['export_seconds']:.1f} s); parity on "
+        f"{parity['windows']} {parity['source']} windows: max |ONNX - PyTorch| = {onnx_diff:.2g}"
+    )
+    print(f"run it: python -m comodo_live.runtime {out} --lsl-type IMU")
+    return 0

@@ -1,0 +1,266 @@
+"""Faithful replay of an XDF session as live LSL streams (and its video frames, locally).
+
+Every stream of the file gets an outlet with the original name, type, format, rate and full
+``desc`` (copied from the file's own header XML), under a new unique ``source_id`` (original +
+suffix, see :attr:`XdfPlayer.source_ids`) so replayed streams never collide with live ones.
+Samples are pushed in chunks on an absolute schedule from ``local_clock()`` with their
+ORIGINAL relative timestamps (shifted, divided by ``speed``): jitter and gaps are kept. Empty
+streams get an outlet and push nothing; string streams and video-over-LSL (int8) streams are
+pushed as they are.
+
+If the file has a ``VideoFrameIndex`` stream and the session folder holds its video file
+(``desc/video_file``, else the only video file there), the frames are decoded, downscaled and
+published on :func:`~comodo_live.streams.frames.frame_bus` of the replayed frame-index source_id
+at the replayed frame-index times — what a live camera driver does. :meth:`set_camera` switches
+that off and on (privacy mode during replay: no frames and no frame indices while off).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
+import numpy as np
+import pylsl
+import pyxdf
+
+from comodo_live.recording.frameserver import FrameServer
+from comodo_live.recording.session import find_session, find_video
+from comodo_live.recording.xdfmeta import read_stream_headers, stream_info_from_xml
+from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
+
+logger = logging.getLogger(__name__)
+
+
+class Track:
+    """One stream of the file: its data, schedule and (once opened) its outlet.
+
+    Attributes:
+        name, type: the stream's LSL name and type.
+        original_source_id: as recorded (may be empty for foreign files).
+        source_id: the replay outlet's source id.
+        offsets: (N,) due times relative to the session start, seconds (already / speed).
+        data: (N, C) array (numeric) or list of N samples (string streams).
+        xml: the stream's header XML from the file.
+    """
+
+    def __init__(self, stream: dict, xml: str, source_id: str, t_first: float, speed: float) -> None:
+        info = stream["info"]
+        self.name = str(info["name"][0])
+        self.type = str((info.get("type") or [""])[0] or "")
+        self.original_source_id = str((info.get("source_id") or [""])[0] or "")
+        self.source_id = source_id
+        self.xml = xml
+        self.channel_format = str(info["channel_format"][0])
+        self.channel_count = int(info["channel_count"][0])
+        self.nominal_srate = float(info["nominal_srate"][0])
+        stamps = np.asarray(stream["time_stamps"], dtype=np.float64).reshape(-1)
+        self.timestamps = stamps  # (N,) as recorded, seconds
+        self.offsets = (stamps - t_first) / speed  # (N,)
+        self.schedule = np.maximum.accumulate(self.offsets) if len(stamps) else self.offsets
+        self.is_string = self.channel_format == "string"
+        series = stream["time_series"]
+        if self.is_string:
+            self.data: np.ndarray | list = [list(map(str, s)) for s in series]
+        else:
+            self.data = np.asarray(series).reshape(len(stamps), self.channel_count)
+        self.is_frame_index = self.type == FRAME_INDEX_TYPE
+        self.is_video = self.type == VIDEO_TYPE or (
+            self.channel_format == "int8" and self.channel_count > 1024
+        )
+        self.outlet: pylsl.StreamOutlet | None = None
+        self.cursor = 0
+        self.pushed = 0
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+
+class XdfPlayer:
+    """Replays an XDF file (or session folder) as LSL outlets; one thread, plus one for frames.
+
+    Args:
+        path: an ``.xdf`` file or a session folder holding one.
+        speed: replay speed factor (> 0); 2 plays twice as fast.
+        loop: start over at the end (each pass shifted by the session's duration).
+        source_id_suffix: appended to every original source_id (default: a fresh random one).
+        frames: serve the session video's frames on the frame bus (when the video is found).
+        frame_size: (width, height) of served frames (default: the recorded teacher size, or 160²).
+        start_delay_s: LSL seconds between :meth:`start` and the first sample.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        speed: float = 1.0,
+        loop: bool = False,
+        source_id_suffix: str | None = None,
+        *,
+        frames: bool = True,
+        frame_size: tuple[int, int] | None = None,
+        start_delay_s: float = 0.1,
+    ) -> None:
+        if not (speed > 0 and math.isfinite(speed)):
+            raise ValueError(f"speed must be finite and > 0, got {speed}")
+        self.xdf_path, self.folder = find_session(Path(path))
+        self.speed = float(speed)
+        self.loop = loop
+        self.start_delay_s = float(start_delay_s)
+        suffix = source_id_suffix if source_id_suffix is not None else f"-replay-{uuid.uuid4().hex[:8]}"
+        streams, _ = pyxdf.load_xdf(str(self.xdf_path), dejitter_timestamps=False)
+        headers = read_stream_headers(self.xdf_path)
+        firsts = [float(s["time_stamps"][0]) for s in streams if len(s["time_stamps"])]
+        t_first = min(firsts) if firsts else 0.0
+        self.tracks: list[Track] = []
+        for k, stream in enumerate(streams):
+            stream_id = int(stream["info"]["stream_id"])
+            original = str((stream["info"].get("source_id") or [""])[0] or "")
+            base = original or f"{stream['info']['name'][0]}-{k}"
+            xml = headers.get(stream_id, "")
+            self.tracks.append(Track(stream, xml, base + suffix, t_first, self.speed))
+        lasts = [float(t.offsets[-1]) for t in self.tracks if len(t)]
+        periods = [1.0 / t.nominal_srate for t in self.tracks if t.nominal_srate > 0 and len(t)]
+        self.duration_s = (max(lasts) if lasts else 0.0) + (min(periods) if periods else 0.1) / speed
+        self.source_ids = {t.original_source_id or t.name: t.source_id for t in self.tracks}
+        self.frame_server: FrameServer | None = None
+        index_track = next((t for t in self.tracks if t.is_frame_index and len(t)), None)
+        if frames and index_track is not None:
+            video = find_video(self.folder, index_track.xml)
+            if video is not None:
+                self.frame_server = FrameServer(
+                    video, index_track, self.duration_s, loop, frame_size=frame_size
+                )
+        self._camera_on = True
+        self._stop = threading.Event()
+        self.finished = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._opened = False
+        self.t0 = 0.0
+        self.passes = 0
+        self.error: BaseException | None = None
+
+    # -- outlets and lifecycle -------------------------------------------------------------
+    def open(self) -> XdfPlayer:
+        """Create every outlet (so consumers can resolve them before playback). Idempotent."""
+        if self._opened:
+            return self
+        for track in self.tracks:
+            if track.xml:
+                info = stream_info_from_xml(track.xml, track.source_id)
+            else:  # no header chunk (cut file): rebuild from what pyxdf parsed
+                info = pylsl.StreamInfo(track.name, track.type, track.channel_count,
+                                        track.nominal_srate, track.channel_format, track.source_id)
+            max_buffered = 2 if track.is_video else 360
+            track.outlet = pylsl.StreamOutlet(info, max_buffered=max_buffered)
+        self._opened = True
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def camera_on(self) -> bool:
+        return self._camera_on
+
+    def set_camera(self, on: bool) -> None:
+        """Privacy switch: off stops frame indices, video samples and served frames."""
+        self._camera_on = bool(on)
+        if self.frame_server is not None:
+            self.frame_server.set_camera(self._camera_on)
+
+    def start(self) -> XdfPlayer:
+        """Open the outlets if needed and start playback. Idempotent while running."""
+        if self.running:
+            return self
+        self.open()
+        self._stop.clear()
+        self.finished.clear()
+        self.t0 = pylsl.local_clock() + self.start_delay_s
+        for track in self.tracks:
+            track.cursor = 0
+        self.passes = 0
+        self._thread = threading.Thread(target=self._run, name=f"xdf-player-{self.xdf_path.name}")
+        self._thread.start()
+        if self.frame_server is not None:
+            self.frame_server.start(self.t0, self._camera_on)
+        return self
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait until every sample was pushed (never, with ``loop``). True when finished."""
+        return self.finished.wait(timeout_s)
+
+    def stop(self) -> None:
+        """Stop playback, join the threads and close the outlets. Idempotent."""
+        self._stop.set()
+        if self.frame_server is not None:
+            self.frame_server.stop()
+        if self._thread is not None:
+            self._thread.join(10.0)
+            self._thread = None
+        for track in self.tracks:
+            track.outlet = None
+        self._opened = False
+
+    def __enter__(self) -> XdfPlayer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- playback --------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            self._play()
+        except Exception as exc:
+            self.error = exc
+            logger.exception("replay of %s stopped", self.xdf_path)
+            if os.environ.get("COMODO_RAISE") == "1":
+                raise
+        finally:
+            self.finished.set()
+
+    def _play(self) -> None:
+        pass_t0 = self.t0
+        while not self._stop.is_set():
+            now = pylsl.local_clock() - pass_t0
+            next_due = math.inf
+            for track in self.tracks:
+                next_due = min(next_due, self._push_due(track, now, pass_t0))
+            if next_due == math.inf:  # this pass is done
+                if not self.loop:
+                    return
+                pass_t0 += self.duration_s
+                self.passes += 1
+                for track in self.tracks:
+                    track.cursor = 0
+                next_due = min((float(t.schedule[0]) for t in self.tracks if len(t)), default=0.0)
+            delay = next_due - (pylsl.local_clock() - pass_t0)
+            if delay > 0:
+                self._stop.wait(min(delay, 0.05))
+
+    def _push_due(self, track: Track, now: float, pass_t0: float) -> float:
+        """Push the track's samples due by ``now``; return its next due time (inf: done)."""
+        n = len(track)
+        if track.cursor >= n:
+            return math.inf
+        end = int(np.searchsorted(track.schedule, now, side="right"))
+        if end > track.cursor:
+            start, track.cursor = track.cursor, end
+            private = track.is_frame_index or track.is_video
+            if track.outlet is not None and (self._camera_on or not private):
+                stamps = (pass_t0 + track.offsets[start:end]).tolist()
+                track.outlet.push_chunk(track.data[start:end], stamps)
+                track.pushed += end - start
+        return float(track.schedule[track.cursor]) if track.cursor < n else math.inf

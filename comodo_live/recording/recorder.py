@@ -1,0 +1,262 @@
+"""Record LSL streams into one XDF file with the LabRecorder engine (``labrecorder`` package).
+
+The engine runs in a child process (:mod:`comodo_live.recording._engine`): destroying a
+``labrecorder.Recording`` — the moment it writes footers and closes the file — holds the GIL for
+several seconds, and its C++ code prints to stdout. Its output is forwarded to this module's
+logger. If this process dies, the child sees its stdin close and still finalises the file; if
+the child itself is killed, pyxdf still loads the file (no footers, last ~0.5 s lost).
+
+Stop order for callers: stop the recorder *before* the sources. LabRecorder writes data about
+0.5 s late, so :meth:`SessionRecorder.stop` keeps recording ``flush_s`` (0.6 s) after the request
+— sources must still be pushing then — and returns once the footers are on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
+import pylsl
+
+from comodo_live.recording._engine import STATUS
+from comodo_live.streams.resolve import StreamDescription, resolve_stream
+
+logger = logging.getLogger(__name__)
+
+_STARTED_LINE = "Started data collection for stream"
+
+
+class RecorderError(RuntimeError):
+    """The recording engine failed to start or to finalise; the message has its last output."""
+
+
+def footer_count(path: Path, tail_bytes: int = 4_000_000) -> int:
+    """Number of LabRecorder stream footers near the end of an XDF file (0 = not finalised)."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        f.seek(max(0, size - tail_bytes))
+        return f.read().count(b"<sample_count>")
+
+
+class SessionRecorder:
+    """Records the given streams (resolved by source_id) into ``path``.
+
+    Args:
+        path: the ``.xdf`` file to write (must not exist; parent folders are created).
+        stream_infos: streams to record: resolved ``pylsl.StreamInfo`` objects or source_ids.
+            Pass only streams found by a unique source_id: a vanished foreign stream in the
+            list makes LabRecorder hang.
+        watchfor: LSL predicates of streams to pick up when they appear later (e.g.
+            ``["type='Markers'"]``); the engine re-resolves them every 5 s.
+        flush_s: how long the engine keeps recording after a stop request, seconds.
+        start_timeout_s: how long to wait for every stream's data connection, seconds.
+        finalise_timeout_s: how long :meth:`wait` waits for the footers, seconds.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        stream_infos: Sequence[pylsl.StreamInfo | str],
+        watchfor: Sequence[str] | None = None,
+        *,
+        flush_s: float = 0.6,
+        start_timeout_s: float = 10.0,
+        finalise_timeout_s: float = 20.0,
+        resolve_timeout_s: float = 5.0,
+    ) -> None:
+        self.path = Path(path)
+        if self.path.suffix.lower() != ".xdf":
+            raise ValueError(f"path must end in .xdf, got {self.path}")
+        if not stream_infos and not watchfor:
+            raise ValueError("stream_infos is empty and nothing to watch for: nothing to record")
+        if not (0 <= flush_s <= 10 and math.isfinite(flush_s)):
+            raise ValueError(f"flush_s must be in [0, 10] seconds, got {flush_s}")
+        infos = [
+            resolve_stream(source_id=s, timeout_s=resolve_timeout_s) if isinstance(s, str) else s
+            for s in stream_infos
+        ]
+        self.streams = [StreamDescription.from_info(i) for i in infos]
+        self._xml = [i.as_xml() for i in infos]
+        self._watchfor = list(watchfor or [])
+        self._flush_s = float(flush_s)
+        self._start_timeout = start_timeout_s
+        self._finalise_timeout = finalise_timeout_s
+        self._proc: subprocess.Popen[str] | None = None
+        self._pump: threading.Thread | None = None
+        self._output: deque[str] = deque(maxlen=50)
+        self._started_streams = 0
+        self._started = threading.Event()
+        self._finalised = threading.Event()
+        self._failed: str | None = None
+        self._ready = False
+        self._stop_requested = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """True from start() until the engine has exited."""
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def finalised(self) -> bool:
+        """True once the engine wrote the footers and closed the file."""
+        return self._finalised.is_set()
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the engine (for crash tests), or None before start."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def bytes_written(self) -> int:
+        return self.path.stat().st_size if self.path.exists() else 0
+
+    def start(self) -> SessionRecorder:
+        """Start the engine and wait until every stream's data connection is open."""
+        if self._proc is not None:
+            raise RuntimeError(f"recorder for {self.path} was already started (one use only)")
+        if self.path.exists():
+            raise FileExistsError(f"will not overwrite existing recording {self.path}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "comodo_live.recording._engine", str(self.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=dict(os.environ),
+        )
+        # daemon: it holds no file; if this process exits without stop(), the engine sees its
+        # stdin close and finalises the file on its own.
+        self._pump = threading.Thread(
+            target=self._read_output, name="recorder-output", daemon=True
+        )
+        self._pump.start()
+        config = {"streams": self._xml, "watchfor": self._watchfor, "flush_s": self._flush_s}
+        self._send(json.dumps(config))
+        self._started.wait(self._start_timeout)
+        if not self._ready:
+            self._kill()
+            raise RecorderError(
+                f"recording engine did not connect to all {len(self._xml)} streams within "
+                f"{self._start_timeout} s ({self._failed or 'timeout'}); output: {self._tail()}"
+            )
+        return self
+
+    def request_stop(self) -> None:
+        """Ask the engine to finish (returns at once; see :meth:`wait`). Idempotent."""
+        if self._proc is None or self._stop_requested:
+            return
+        self._stop_requested = True
+        self._send("stop")
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait until the file is finalised; kill the engine after ``timeout_s``.
+
+        Returns:
+            True when the footers are on disk (False: killed; the file still loads).
+        """
+        if self._proc is None:
+            return False
+        timeout = self._finalise_timeout + self._flush_s if timeout_s is None else timeout_s
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.error("recording engine for %s did not finish in %s s; killed", self.path, timeout)
+            self._kill()
+        if self._pump is not None:
+            self._pump.join(5.0)
+        if self._proc.stdin is not None:
+            try:
+                self._proc.stdin.close()
+            except OSError:
+                pass
+        if self._finalised.is_set() and self.path.exists():
+            return footer_count(self.path) >= len(self._xml)
+        return False
+
+    def stop(self, timeout_s: float | None = None) -> Path:
+        """Stop recording and wait until the file is finalised. Idempotent.
+
+        Raises:
+            RecorderError: the engine failed or had to be killed (the file still loads).
+        """
+        if self._proc is None:
+            return self.path
+        self.request_stop()
+        if not self.wait(timeout_s):
+            raise RecorderError(f"recording {self.path} was not finalised; output: {self._tail()}")
+        return self.path
+
+    def __enter__(self) -> SessionRecorder:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.stop()
+        else:  # do not mask the original error
+            self.request_stop()
+            self.wait()
+
+    # -- engine I/O ------------------------------------------------------------------------
+    def _send(self, line: str) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None:
+            return
+        try:
+            proc.stdin.write(line + "\n")
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            logger.warning("recording engine for %s is gone: %s", self.path, exc)
+
+    def _read_output(self) -> None:
+        proc = self._proc
+        assert proc is not None and proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.rstrip()
+            self._output.append(line)
+            if line.startswith(STATUS):
+                status = line[len(STATUS) :].strip()
+                if status == "finalised":
+                    self._finalised.set()
+                elif status.startswith("error"):
+                    self._failed = status
+                    self._started.set()
+                elif status == "started" and not self._xml:
+                    self._ready = True
+                    self._started.set()
+                continue
+            logger.debug("labrecorder: %s", line)
+            if line.startswith(_STARTED_LINE):
+                self._started_streams += 1
+                if self._started_streams >= len(self._xml):
+                    self._ready = True
+                    self._started.set()
+        self._started.set()  # engine exited: unblock start()
+
+    def _kill(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(5.0)
+        if self._pump is not None and self._pump is not threading.current_thread():
+            self._pump.join(5.0)
+
+    def _tail(self) -> str:
+        return " | ".join(list(self._output)[-8:]) or "(none)"
+

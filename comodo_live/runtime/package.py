@@ -1,0 +1,261 @@
+"""The exported model package: file names, manifest, preprocessing contract and validation.
+
+Torch-free (numpy and the standard library only): the standalone runtime and the app's importer
+both validate packages through :func:`open_package`. A package is a folder::
+
+    manifest.json        format, versions, SHA-256 + size of every other file, parity report
+    model.onnx           raw IMU (B, 6, N) → embedding (B, E), logits (B, K), probabilities (B, K)
+    model.torchscript.pt the same graph as TorchScript (needs torch to run; optional for consumers)
+    preprocessing.json   channel order, units, rate, window, normalisation, resampling
+    classifier.json      activity names and the head's formula; arrays in classifier.npz
+    classifier.npz       coef (K, E), intercept (K,), feature_mean/std (E,), anchors (K, E), ...
+    student.json/.npz    student config and EMA weights as plain arrays (to continue personalising)
+    reference.npz        input windows with the expected outputs (self-test)
+    model_card.md        how the model was made
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from comodo_live.records import IMU_CHANNELS, IMU_UNITS
+
+PACKAGE_FORMAT = "comodo-live-imu-model"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+ONNX_FILE = "model.onnx"
+TORCHSCRIPT_FILE = "model.torchscript.pt"
+PREPROCESSING_FILE = "preprocessing.json"
+CLASSIFIER_JSON = "classifier.json"
+CLASSIFIER_NPZ = "classifier.npz"
+STUDENT_JSON = "student.json"
+STUDENT_NPZ = "student.npz"
+REFERENCE_NPZ = "reference.npz"
+MODEL_CARD = "model_card.md"
+REQUIRED_FILES = (ONNX_FILE, PREPROCESSING_FILE, CLASSIFIER_JSON, CLASSIFIER_NPZ, REFERENCE_NPZ)
+INPUT_NAME = "imu"
+OUTPUT_NAMES = ("embedding", "logits", "probabilities")
+
+
+class PackageError(ValueError):
+    """A package that is missing, tampered with, foreign or incompatible."""
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How raw IMU samples become one model input window (the consumer's contract).
+
+    Attributes:
+        channels: row order of the input, e.g. ``("accel_x", ..., "gyro_z")``.
+        units: unit of each row (``"m/s^2"``, ``"rad/s"``); convert g → ×9.80665, deg/s → ×π/180.
+        rate_hz: nominal sampling rate, Hz; resample linearly onto this grid.
+        window_samples: N, samples per window at ``rate_hz``.
+        hop_s: seconds between successive predictions in the app.
+        channel_mean: per-channel mean subtracted inside the graph, in ``units``.
+        channel_std: per-channel std divided inside the graph, in ``units``.
+    """
+
+    channels: tuple[str, ...]
+    units: tuple[str, ...]
+    rate_hz: float
+    window_samples: int
+    hop_s: float
+    channel_mean: tuple[float, ...]
+    channel_std: tuple[float, ...]
+
+    @property
+    def window_s(self) -> float:
+        """Window length in seconds (``window_samples / rate_hz``)."""
+        return self.window_samples / self.rate_hz
+
+    def __post_init__(self) -> None:
+        count = len(self.channels)
+        for name in ("units", "channel_mean", "channel_std"):
+            if len(getattr(self, name)) != count:
+                raise PackageError(
+                    f"preprocessing.{name} must have one entry per channel ({count}), "
+                    f"found {len(getattr(self, name))}"
+                )
+        if not self.rate_hz > 0:
+            raise PackageError(f"preprocessing.rate_hz must be > 0, found {self.rate_hz!r}")
+        if int(self.window_samples) != self.window_samples or self.window_samples < 1:
+            raise PackageError(
+                f"preprocessing.window_samples must be an integer >= 1, found {self.window_samples!r}"
+            )
+        if not self.hop_s > 0:
+            raise PackageError(f"preprocessing.hop_s must be > 0, found {self.hop_s!r}")
+        if any(not s > 0 for s in self.channel_std):
+            raise PackageError(f"preprocessing.channel_std must be > 0, found {self.channel_std}")
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``preprocessing.json`` document (values plus a plain-language description)."""
+        return {
+            "channels": list(self.channels),
+            "units": list(self.units),
+            "rate_hz": self.rate_hz,
+            "window_samples": self.window_samples,
+            "window_s": self.window_s,
+            "hop_s": self.hop_s,
+            "layout": "float32 array (batch, channels, window_samples), rows in `channels` order",
+            "resampling": (
+                "linear interpolation of each channel onto a uniform grid at rate_hz; a window "
+                "is the window_samples grid points ending at the window's last sample time"
+            ),
+            "normalisation": {
+                "in_graph": True,
+                "formula": "(x - channel_mean[c]) / channel_std[c] per channel c, done by the model",
+                "channel_mean": list(self.channel_mean),
+                "channel_std": list(self.channel_std),
+            },
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Preprocessing:
+        """Parse ``preprocessing.json``; raises :class:`PackageError` naming the bad field."""
+        try:
+            norm = doc["normalisation"]
+            return cls(
+                channels=tuple(str(c) for c in doc["channels"]),
+                units=tuple(str(u) for u in doc["units"]),
+                rate_hz=float(doc["rate_hz"]),
+                window_samples=int(doc["window_samples"]),
+                hop_s=float(doc["hop_s"]),
+                channel_mean=tuple(float(v) for v in norm["channel_mean"]),
+                channel_std=tuple(float(v) for v in norm["channel_std"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, PackageError):
+                raise
+            raise PackageError(f"{PREPROCESSING_FILE} is malformed: {exc!r}") from exc
+
+
+@dataclass(frozen=True)
+class ModelPackage:
+    """A validated package folder.
+
+    Attributes:
+        root: the package folder.
+        manifest: the parsed ``manifest.json``.
+        preprocessing: the input contract.
+        activities: K activity names, in logit order.
+        unknown_threshold: smoothed confidence below which the label is ``"unknown"``, [0, 1].
+        smoothing_alpha: weight of the newest window in the probability EMA, (0, 1].
+    """
+
+    root: Path
+    manifest: dict[str, Any]
+    preprocessing: Preprocessing
+    activities: tuple[str, ...]
+    unknown_threshold: float
+    smoothing_alpha: float
+
+    def path(self, name: str) -> Path:
+        """Path of a package file listed in the manifest."""
+        return self.root / name
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PackageError(f"{path.name} is not readable JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise PackageError(f"{path.name} must hold a JSON object, found {type(doc).__name__}")
+    return doc
+
+
+def check_files(root: Path, manifest: dict[str, Any]) -> None:
+    """Check every file listed in the manifest: present, same size and same SHA-256."""
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise PackageError(f"{MANIFEST} lists no files (field 'files' missing or empty)")
+    for name in REQUIRED_FILES:
+        if name not in files:
+            raise PackageError(f"{MANIFEST} does not list required file {name!r}")
+    for name, entry in files.items():
+        if Path(name).name != name:
+            raise PackageError(f"{MANIFEST} lists {name!r}: only plain file names are allowed")
+        path = root / name
+        if not path.is_file():
+            raise PackageError(f"{name} is listed in {MANIFEST} but missing from {root}")
+        size = path.stat().st_size
+        if size != entry.get("bytes"):
+            raise PackageError(
+                f"{name} was modified: expected {entry.get('bytes')} bytes, found {size} bytes"
+            )
+        found = sha256_file(path)
+        if found != entry.get("sha256"):
+            raise PackageError(
+                f"{name} was modified: expected SHA-256 {entry.get('sha256')}, found {found}"
+            )
+
+
+def check_channel_contract(pre: Preprocessing) -> None:
+    """Refuse a package whose input is not comodo-live's 6-channel IMU contract."""
+    if len(pre.channels) != len(IMU_CHANNELS):
+        raise PackageError(
+            f"{PREPROCESSING_FILE}: model expects {len(pre.channels)} channels {list(pre.channels)}; "
+            f"this app needs {len(IMU_CHANNELS)} channels {list(IMU_CHANNELS)}"
+        )
+    if pre.channels != IMU_CHANNELS or pre.units != IMU_UNITS:
+        raise PackageError(
+            f"{PREPROCESSING_FILE}: expected channels {list(IMU_CHANNELS)} in units "
+            f"{list(IMU_UNITS)}, found channels {list(pre.channels)} in units {list(pre.units)}"
+        )
+
+
+def open_package(root: str | Path) -> ModelPackage:
+    """Validate a package folder and read its contract.
+
+    Checks, in order: the manifest exists and names this format and a supported version; every
+    listed file is present with its recorded size and SHA-256; the preprocessing contract is
+    comodo-live's 6-channel IMU contract; the classifier names K activities.
+
+    Raises:
+        PackageError: naming the file, what was expected and what was found.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise PackageError(f"model package folder {root} does not exist")
+    if not (root / MANIFEST).is_file():
+        raise PackageError(f"{root} is not a comodo-live model package: {MANIFEST} is missing")
+    manifest = _read_json(root / MANIFEST)
+    if manifest.get("format") != PACKAGE_FORMAT:
+        raise PackageError(
+            f"{MANIFEST}: foreign package format {manifest.get('format')!r}, "
+            f"expected {PACKAGE_FORMAT!r}"
+        )
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+        raise PackageError(
+            f"{MANIFEST}: incompatible format_version {version!r}, this comodo-live reads "
+            f"1..{FORMAT_VERSION}"
+        )
+    check_files(root, manifest)
+    pre = Preprocessing.from_json(_read_json(root / PREPROCESSING_FILE))
+    check_channel_contract(pre)
+    classifier = _read_json(root / CLASSIFIER_JSON)
+    activities = classifier.get("activities")
+    if not isinstance(activities, list) or not activities:
+        raise PackageError(f"{CLASSIFIER_JSON}: 'activities' must be a non-empty list")
+    return ModelPackage(
+        root=root,
+        manifest=manifest,
+        preprocessing=pre,
+        activities=tuple(str(a) for a in activities),
+        unknown_threshold=float(classifier.get("unknown_threshold", 0.0)),
+        smoothing_alpha=float(classifier.get("smoothing_alpha", 1.0)),
+    )

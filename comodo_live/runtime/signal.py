@@ -1,0 +1,142 @@
+"""Raw IMU samples → contract windows: units, channel order, resampling, window + hop.
+
+Numpy only. The same code serves recorded CSV files (:func:`offline_windows`) and live streams
+(:class:`StreamWindower`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from comodo_live.records import DEG_TO_RAD, G_TO_MS2
+
+# Unit spellings accepted from CSV headers and LSL metadata → factor to the contract unit.
+_ACCEL_UNITS = {"m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "m_s2": 1.0, "ms2": 1.0, "mps2": 1.0}
+_ACCEL_UNITS |= {"g": G_TO_MS2}
+_GYRO_UNITS = {"rad/s": 1.0, "rad_s": 1.0, "rads": 1.0, "deg/s": DEG_TO_RAD, "deg_s": DEG_TO_RAD}
+_GYRO_UNITS |= {"dps": DEG_TO_RAD, "°/s": DEG_TO_RAD}
+
+
+class ChannelError(ValueError):
+    """IMU data whose channels do not match the model's contract."""
+
+
+def unit_factor(channel: str, unit: str) -> float:
+    """Factor converting ``unit`` to the contract unit of ``channel`` (accel → m/s², gyro → rad/s).
+
+    Raises:
+        ChannelError: for a unit this runtime does not know.
+    """
+    table = _ACCEL_UNITS if channel.startswith("accel") else _GYRO_UNITS
+    key = unit.strip().lower()
+    if key not in table:
+        raise ChannelError(f"unit {unit!r} of channel {channel!r} is not one of {sorted(table)}")
+    return table[key]
+
+
+def canonical_channel(label: str) -> str | None:
+    """Map a channel label (``accel_x``, ``AccX``, ``gyro_z_deg_s``, ``gz``) to a contract name."""
+    text = re.sub(r"[^a-z]", "", label.lower().split("_m_s2")[0])
+    match = re.fullmatch(r"(acc|accel|accelerometer|a|gyr|gyro|gyroscope|g)([xyz])[a-z]*", text)
+    if match is None:
+        return None
+    kind = "accel" if match.group(1).startswith("a") else "gyro"
+    return f"{kind}_{match.group(2)}"
+
+
+def check_channel_count(found: int, expected: Sequence[str], source: str) -> None:
+    """Refuse data with the wrong number of IMU channels, naming expected and found."""
+    if found != len(expected):
+        raise ChannelError(
+            f"{source} has {found} IMU channels, expected {len(expected)} ({', '.join(expected)})"
+        )
+
+
+def resample(times: np.ndarray, samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Linear interpolation of (M, C) samples at (M,) increasing times onto (G,) grid → (C, G)."""
+    return np.stack(
+        [np.interp(grid, times, samples[:, c]) for c in range(samples.shape[1])]
+    ).astype(np.float32)  # (C, G)
+
+
+def _finite_rows(times: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    keep = np.isfinite(times) & np.isfinite(samples).all(axis=1)
+    return times[keep], samples[keep]
+
+
+def offline_windows(
+    times: np.ndarray, samples: np.ndarray, rate_hz: float, window_samples: int, hop_s: float
+) -> Iterator[tuple[float, np.ndarray]]:
+    """Windows over a whole recording: resample to ``rate_hz`` from the first sample, then slide.
+
+    Args:
+        times: (M,) seconds, increasing.
+        samples: (M, C) in contract units and order; rows with NaN/inf are dropped.
+        rate_hz: nominal rate of the model.
+        window_samples: N.
+        hop_s: step between windows, seconds (rounded to whole samples, at least one).
+
+    Yields:
+        (time of the window's last grid point, (C, N) float32 window).
+    """
+    times, samples = _finite_rows(np.asarray(times, np.float64), np.asarray(samples, np.float64))
+    if len(times) < 2:
+        return
+    count = int(np.floor((times[-1] - times[0]) * rate_hz + 1e-9)) + 1
+    grid = times[0] + np.arange(count) / rate_hz  # (G,)
+    uniform = resample(times, samples, grid)  # (C, G)
+    hop = max(1, round(hop_s * rate_hz))
+    for end in range(window_samples, count + 1, hop):
+        yield float(grid[end - 1]), uniform[:, end - window_samples : end]
+
+
+class StreamWindower:
+    """Live windows: keeps recent samples, emits a window every ``hop_s`` of stream time.
+
+    Each window is the N grid points at ``rate_hz`` ending at the newest sample's timestamp.
+    Memory is bounded to ``window_s + 2`` seconds of samples.
+
+    Args:
+        channels: C.
+        rate_hz: nominal rate of the model, Hz.
+        window_samples: N.
+        hop_s: seconds of stream time between windows.
+    """
+
+    def __init__(self, channels: int, rate_hz: float, window_samples: int, hop_s: float) -> None:
+        if not hop_s > 0:
+            raise ValueError(f"hop_s must be > 0, got {hop_s!r}")
+        self.channels, self.rate_hz, self.window_samples = channels, rate_hz, window_samples
+        self.hop_s = hop_s
+        self.span_s = (window_samples - 1) / rate_hz
+        self._keep_s = self.span_s + 2.0
+        self._times = np.empty(0, dtype=np.float64)
+        self._samples = np.empty((0, channels), dtype=np.float64)
+        self._last_emit = -np.inf
+
+    def push(self, times: np.ndarray, samples: np.ndarray) -> list[tuple[float, np.ndarray]]:
+        """Add (M,) timestamps and (M, C) samples; returns the windows now due, oldest first."""
+        times, samples = _finite_rows(
+            np.asarray(times, np.float64), np.asarray(samples, np.float64)
+        )
+        if samples.shape[1:] != (self.channels,):
+            raise ChannelError(f"samples must be (M, {self.channels}), got {samples.shape}")
+        if len(times):
+            newer = times > (self._times[-1] if len(self._times) else -np.inf)
+            self._times = np.concatenate([self._times, times[newer]])
+            self._samples = np.concatenate([self._samples, samples[newer]])
+            keep = self._times >= self._times[-1] - self._keep_s
+            self._times, self._samples = self._times[keep], self._samples[keep]
+        windows: list[tuple[float, np.ndarray]] = []
+        if len(self._times) < 2:
+            return windows
+        t_end = float(self._times[-1])
+        if t_end - self.span_s < self._times[0] or t_end - self._last_emit < self.hop_s - 1e-9:
+            return windows
+        grid = t_end - self.span_s + np.arange(self.window_samples) / self.rate_hz  # (N,)
+        windows.append((t_end, resample(self._times, self._samples, grid)))
+        self._last_emit = t_end
+        return windows

@@ -1,0 +1,447 @@
+"""One reader thread per LSL stream: clock-corrected, dejittered samples in a ring buffer.
+
+A :class:`StreamReader` owns an inlet and a thread that pulls chunks with
+``pull_chunk(timeout, min_samples=1)`` (returns as soon as one sample is there: ~0.1 ms on
+loopback). Every chunk is
+
+1. shifted by the inlet's ``time_correction()`` (so all streams share this machine's LSL
+   clock). The first call blocks ~0.6 s: the thread makes it before its first pull (samples
+   wait in the inlet, none is lost, all get the same offset); later refreshes every
+   ``time_correction_interval_s`` return liblsl's cached estimate in ~40 µs,
+2. dejittered when the stream is regular (:class:`Dejitter`: running linear fit of timestamp
+   vs. sample count, reset on every gap),
+3. checked for gaps (raw interval > ``gap_factor`` nominal periods) and NaNs (counted, kept),
+4. appended to a :class:`~comodo_live.streams.ringbuffer.RingBuffer` (string streams: a
+   bounded deque of ``(timestamp, text)``) and handed to the optional ``on_chunk`` hook.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+
+import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
+import numpy as np
+import pylsl
+
+from comodo_live.streams.resolve import StreamDescription, resolve_stream
+from comodo_live.streams.ringbuffer import RingBuffer
+
+logger = logging.getLogger(__name__)
+
+_NUMPY_DTYPES: dict[int, type] = {
+    pylsl.cf_float32: np.float32,
+    pylsl.cf_double64: np.float64,
+    pylsl.cf_int8: np.int8,
+    pylsl.cf_int16: np.int16,
+    pylsl.cf_int32: np.int32,
+    pylsl.cf_int64: np.int64,
+}
+
+ChunkHook = Callable[[np.ndarray, "np.ndarray | list[str]"], None]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Missing data: no sample between ``t0`` (last before) and ``t1`` (first after), LSL s."""
+
+    t0: float
+    t1: float
+
+
+@dataclass(frozen=True)
+class StreamHealth:
+    """Counters for the GUI's health light.
+
+    Attributes:
+        samples: samples received since start.
+        rate_hz: measured rate over the last ~2 s of data, Hz (0 when unknown).
+        seconds_since_data: ``local_clock()`` seconds since the last chunk (inf before the first).
+        gaps: gaps detected since start.
+        nan_samples: samples containing at least one NaN (kept in the buffer, never dropped).
+        time_offset_s: clock correction added to the stream's timestamps, seconds.
+        error: the exception that stopped the reader thread, as text, or None.
+    """
+
+    samples: int
+    rate_hz: float
+    seconds_since_data: float
+    gaps: int
+    nan_samples: int
+    time_offset_s: float
+    error: str | None
+
+
+class Dejitter:
+    """Timestamps of a regular stream from a running linear fit of time vs. sample count.
+
+    The fit is exponentially weighted (``halftime_s``) and restarts at every gap, so one pause
+    of the source never bends the timestamps of the samples after it. Until ``min_samples`` of a
+    segment have arrived the raw timestamps are passed through. Output is non-decreasing.
+
+    Args:
+        nominal_srate: the stream's nominal rate, Hz (> 0).
+        gap_factor: an interval longer than this many nominal periods is a gap.
+        min_gap_s: ... but never shorter than this, seconds.
+        halftime_s: weight half-life of old samples in the fit, seconds.
+        min_samples: samples per segment before fitted timestamps are used.
+        enabled: False to only detect gaps (timestamps pass through unchanged).
+    """
+
+    def __init__(
+        self,
+        nominal_srate: float,
+        gap_factor: float = 5.0,
+        min_gap_s: float = 0.05,
+        halftime_s: float = 30.0,
+        min_samples: int = 10,
+        enabled: bool = True,
+    ) -> None:
+        if not (nominal_srate > 0 and math.isfinite(nominal_srate)):
+            raise ValueError(f"nominal_srate must be finite and > 0, got {nominal_srate}")
+        if gap_factor <= 1:
+            raise ValueError(f"gap_factor must be > 1, got {gap_factor}")
+        self.gap_s = max(gap_factor / nominal_srate, min_gap_s)
+        self.enabled = enabled
+        self.min_samples = max(2, int(min_samples))
+        self._decay = 0.5 ** (1.0 / (halftime_s * nominal_srate))
+        self._last_raw = math.nan
+        self._last_out = -math.inf
+        self._reset(math.nan)
+
+    def _reset(self, origin: float) -> None:
+        self._origin = origin  # raw time of the segment's first sample
+        self._count = 0  # samples in this segment
+        self._w = 0.0  # total (decayed) weight
+        self._mx = self._my = self._cxx = self._cxy = 0.0
+
+    def process(self, timestamps: np.ndarray) -> tuple[np.ndarray, list[Gap]]:
+        """Dejitter one chunk.
+
+        Args:
+            timestamps: (n,) raw (clock-corrected) LSL seconds.
+
+        Returns:
+            ``(timestamps (n,), gaps)``: output times and the gaps found before/inside the chunk.
+        """
+        out = np.empty(len(timestamps), dtype=np.float64)
+        gaps: list[Gap] = []
+        decay = self._decay
+        for i, raw in enumerate(np.asarray(timestamps, dtype=np.float64)):
+            interval = raw - self._last_raw
+            if not math.isnan(interval) and abs(interval) > self.gap_s:
+                gaps.append(Gap(float(self._last_out), float(raw)))
+                self._reset(float(raw))
+                if interval < 0:  # clock reset: restart the output's monotonic floor too
+                    self._last_out = -math.inf
+            elif math.isnan(self._origin):
+                self._reset(float(raw))
+            self._last_raw = raw
+            x, y = float(self._count), raw - self._origin
+            self._count += 1
+            w_old = decay * self._w
+            self._w = w_old + 1.0
+            dx, dy = x - self._mx, y - self._my
+            self._mx += dx / self._w
+            self._my += dy / self._w
+            scale = w_old / self._w
+            self._cxx = decay * self._cxx + scale * dx * dx
+            self._cxy = decay * self._cxy + scale * dx * dy
+            t = raw
+            if self.enabled and self._count >= self.min_samples and self._cxx > 0:
+                t = self._origin + self._my + (self._cxy / self._cxx) * (x - self._mx)
+            t = max(t, self._last_out)
+            self._last_out = t
+            out[i] = t
+        return out, gaps
+
+
+class StreamReader:
+    """Reads one LSL stream in its own thread into a bounded buffer.
+
+    Args:
+        stream: a resolved ``pylsl.StreamInfo``, or a ``source_id`` to resolve.
+        buffer_s: seconds of samples kept (irregular streams: ``irregular_capacity`` samples).
+        resolve_timeout_s: how long to look for ``stream`` when it is a source_id, seconds.
+        max_buflen_s: inlet-side buffer, seconds (keep it small for video); default 2×buffer_s.
+        dejitter: fit regular timestamps (default: yes for regular numeric streams).
+        gap_factor: interval > this many nominal periods is a gap (regular streams only).
+        min_gap_s: shortest interval that counts as a gap, seconds.
+        chunk_timeout_s: longest single wait in ``pull_chunk``, seconds (bounds stop latency).
+        on_chunk: called in the reader thread with ``(timestamps (n,), samples)`` per chunk;
+            keep it fast. Numeric samples are ``(n, C)`` arrays, string samples a list of str.
+        irregular_capacity: samples kept for irregular (nominal rate 0) streams.
+        time_correction_interval_s: how often the clock offset is refreshed, seconds.
+
+    Use ``with StreamReader(...) as reader:`` or ``start()`` / ``stop()``.
+    """
+
+    def __init__(
+        self,
+        stream: pylsl.StreamInfo | str,
+        buffer_s: float = 30.0,
+        *,
+        resolve_timeout_s: float = 5.0,
+        max_buflen_s: float | None = None,
+        dejitter: bool | None = None,
+        gap_factor: float = 5.0,
+        min_gap_s: float = 0.05,
+        chunk_timeout_s: float = 0.1,
+        on_chunk: ChunkHook | None = None,
+        irregular_capacity: int = 4096,
+        time_correction_interval_s: float = 5.0,
+    ) -> None:
+        if not (buffer_s > 0 and math.isfinite(buffer_s)):
+            raise ValueError(f"buffer_s must be finite and > 0, got {buffer_s}")
+        if not (0 < chunk_timeout_s <= 5):
+            raise ValueError(f"chunk_timeout_s must be in (0, 5], got {chunk_timeout_s}")
+        if isinstance(stream, str):
+            stream = resolve_stream(source_id=stream, timeout_s=resolve_timeout_s)
+        self._resolved = stream
+        self.description = StreamDescription.from_info(stream)
+        self.nominal_srate = float(stream.nominal_srate())
+        self.is_string = stream.channel_format() == pylsl.cf_string
+        self.channel_count = int(stream.channel_count())
+        self.buffer_s = float(buffer_s)
+        self._max_buflen = max_buflen_s if max_buflen_s is not None else 2 * buffer_s
+        self._chunk_timeout = chunk_timeout_s
+        self._on_chunk = on_chunk
+        self._tc_interval = time_correction_interval_s
+        regular = self.nominal_srate > 0
+        self.dejitter: Dejitter | None = None
+        if regular:
+            self.dejitter = Dejitter(
+                self.nominal_srate,
+                gap_factor=gap_factor,
+                min_gap_s=min_gap_s,
+                enabled=(not self.is_string) if dejitter is None else dejitter,
+            )
+        capacity = math.ceil(buffer_s * self.nominal_srate) + 1 if regular else irregular_capacity
+        self.capacity = max(capacity, 16)
+        self.buffer: RingBuffer | None = None
+        self._strings: deque[tuple[float, str]] = deque(maxlen=self.capacity)
+        self._string_total = 0
+        self._max_samples = 1024
+        if not self.is_string:
+            dtype = np.dtype(_NUMPY_DTYPES[stream.channel_format()])
+            self.buffer = RingBuffer(self.capacity, self.channel_count, dtype)
+            # wide (video) samples: keep one pull's destination array under ~8 MB
+            bytes_per_sample = dtype.itemsize * self.channel_count
+            self._max_samples = int(np.clip(8_000_000 // bytes_per_sample, 1, 1024))
+        self.info: pylsl.StreamInfo | None = None  # full info (with desc) once started
+        self._gaps: deque[Gap] = deque(maxlen=256)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inlet: pylsl.StreamInlet | None = None
+        self._offset = 0.0
+        self._offset_known = threading.Event()
+        self._samples = 0
+        self._nan_samples = 0
+        self._gap_count = 0
+        self._last_receipt = -math.inf
+        self._recent: deque[tuple[float, float, int]] = deque(maxlen=512)  # per chunk: t0, t1, n
+        self.error: BaseException | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, open_timeout_s: float = 5.0) -> StreamReader:
+        """Open the inlet (errors raise here) and start the reader thread. Idempotent."""
+        if self.running:
+            return self
+        self._stop.clear()
+        self.error = None
+        inlet = pylsl.StreamInlet(
+            self._resolved,
+            max_buflen=max(1, math.ceil(self._max_buflen)),
+            recover=True,
+        )
+        inlet.open_stream(timeout=open_timeout_s)
+        self.info = inlet.info(timeout=open_timeout_s)
+        self._inlet = inlet
+        self._thread = threading.Thread(target=self._run, name=f"lsl-reader-{self.description.name}")
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the thread, join it, close the inlet. Idempotent."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                logger.warning("reader thread for %s did not stop in %s s", self.description, timeout_s)
+            self._thread = None
+        inlet, self._inlet = self._inlet, None
+        if inlet is not None:
+            inlet.close_stream()
+            del inlet
+
+    def __enter__(self) -> StreamReader:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- thread bodies ---------------------------------------------------------------------
+    def _warm_clock(self, inlet: pylsl.StreamInlet) -> None:
+        """First clock offset (blocks ~0.6 s; data waits in the inlet meanwhile, nothing lost)."""
+        try:
+            self._offset = float(inlet.time_correction(timeout=2.0))
+            self._offset_known.set()
+        except Exception as exc:  # e.g. timeout: offset 0 until a refresh succeeds
+            logger.warning("time_correction for %s failed: %s", self.description, exc)
+
+    def _refresh_offset(self, now: float, last: float) -> float:
+        inlet = self._inlet
+        if inlet is None or now - last < self._tc_interval:
+            return last
+        try:  # cheap after the first call: liblsl refreshes the estimate in the background
+            self._offset = float(inlet.time_correction(timeout=0.05))
+            self._offset_known.set()
+        except Exception as exc:
+            logger.debug("time_correction refresh failed for %s: %s", self.description, exc)
+        return now
+
+    def _run(self) -> None:
+        inlet = self._inlet
+        assert inlet is not None
+        dest = None
+        max_samples = self._max_samples
+        if self.buffer is not None:
+            dest = np.zeros((max_samples, self.channel_count), dtype=self.buffer.dtype)
+        try:
+            self._warm_clock(inlet)
+            last_tc = pylsl.local_clock()
+            while not self._stop.is_set():
+                if self.is_string:
+                    samples, stamps = inlet.pull_chunk(
+                        timeout=self._chunk_timeout, max_samples=max_samples, min_samples=1
+                    )
+                else:
+                    samples, stamps = inlet.pull_chunk(
+                        timeout=self._chunk_timeout,
+                        max_samples=max_samples,
+                        dest_obj=dest,
+                        min_samples=1,
+                        as_numpy=True,
+                    )
+                if len(stamps) == 0:
+                    continue
+                received = pylsl.local_clock()
+                last_tc = self._refresh_offset(received, last_tc)
+                self._ingest(np.asarray(stamps, dtype=np.float64), samples, received)
+        except Exception as exc:
+            self.error = exc
+            logger.exception("reader for %s stopped", self.description)
+            if os.environ.get("COMODO_RAISE") == "1":
+                raise
+
+    def _ingest(self, stamps: np.ndarray, samples: object, received: float) -> None:
+        stamps = stamps + self._offset
+        gaps: list[Gap] = []
+        if self.dejitter is not None:
+            stamps, gaps = self.dejitter.process(stamps)
+        if self.is_string:
+            texts = [str(s[0]) for s in samples]  # type: ignore[attr-defined]
+            with self._lock:
+                self._strings.extend(zip(stamps.tolist(), texts, strict=True))
+                self._string_total += len(texts)
+            payload: np.ndarray | list[str] = texts
+        else:
+            values = np.array(samples, copy=True)  # (n, C); ``samples`` is a view of dest
+            assert self.buffer is not None
+            if values.dtype.kind == "f":
+                self._nan_samples += int(np.isnan(values).any(axis=1).sum())
+            if any(gap.t1 < gap.t0 for gap in gaps):  # source clock jumped back
+                logger.warning("timestamps of %s jumped backwards; buffer cleared", self.description)
+                self.buffer.clear()
+            self.buffer.push(stamps, values, received)
+            payload = values
+        with self._lock:
+            self._samples += len(stamps)
+            self._last_receipt = received
+            self._recent.append((float(stamps[0]), float(stamps[-1]), len(stamps)))
+            for gap in gaps:
+                if gap.t0 > -math.inf:
+                    self._gaps.append(gap)
+                    self._gap_count += 1
+        if self._on_chunk is not None:
+            self._on_chunk(stamps, payload)
+
+    # -- consumer API ----------------------------------------------------------------------
+    def gaps(self, since: float = -math.inf) -> list[Gap]:
+        """Recent gaps that end after ``since`` (LSL s), oldest first."""
+        with self._lock:
+            return [g for g in self._gaps if g.t1 > since]
+
+    def markers(self, t0: float = -math.inf, t1: float = math.inf) -> list[tuple[float, str]]:
+        """String samples ``(timestamp, text)`` with ``t0 <= timestamp <= t1`` (string streams)."""
+        with self._lock:
+            return [(t, s) for t, s in self._strings if t0 <= t <= t1]
+
+    def markers_after(self, count: int) -> tuple[int, list[tuple[float, str]]]:
+        """String samples received after the first ``count`` (for incremental consumers).
+
+        Returns:
+            ``(total, new)``: pass ``total`` as ``count`` next time; ``new`` holds the
+            ``(timestamp, text)`` samples not seen yet that are still buffered.
+        """
+        with self._lock:
+            total = self._string_total
+            fresh = min(total - count, len(self._strings))
+            new = list(self._strings)[len(self._strings) - fresh :] if fresh > 0 else []
+            return total, new
+
+    def newest(self, n: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Newest ``n`` numeric samples: ``(timestamps (k,), samples (k, C), received (k,))``."""
+        if self.buffer is None:
+            raise TypeError(f"{self.description} is a string stream; use markers()")
+        return self.buffer.newest(n)
+
+    def between(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Numeric samples with ``t0 <= timestamp <= t1`` (see :meth:`newest`)."""
+        if self.buffer is None:
+            raise TypeError(f"{self.description} is a string stream; use markers()")
+        return self.buffer.between(t0, t1)
+
+    @property
+    def time_offset_s(self) -> float:
+        return self._offset
+
+    def health(self) -> StreamHealth:
+        now = pylsl.local_clock()
+        with self._lock:
+            recent = list(self._recent)
+            samples, last = self._samples, self._last_receipt
+            gaps, nans = self._gap_count, self._nan_samples
+        rate = 0.0
+        if recent:
+            t_end = recent[-1][1]
+            window = [c for c in recent if c[1] >= t_end - 2.0]  # chunks of the last ~2 s
+            count = sum(n for _, _, n in window)
+            span = t_end - min(t for t, _, _ in window)
+            if count > 1 and span > 0:
+                rate = (count - 1) / span
+        return StreamHealth(
+            samples=samples,
+            rate_hz=rate,
+            seconds_since_data=now - last,
+            gaps=gaps,
+            nan_samples=nans,
+            time_offset_s=self._offset,
+            error=None if self.error is None else repr(self.error),
+        )

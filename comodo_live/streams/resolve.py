@@ -1,0 +1,138 @@
+"""Find LSL streams by type / name / source_id, with errors that list what was found.
+
+Other programs on the same machine may publish streams too: resolve by a unique ``source_id``
+wherever possible, never "the first IMU stream".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
+import pylsl
+
+
+class StreamNotFoundError(LookupError):
+    """No (or no unique) LSL stream matched; the message lists the streams that were visible."""
+
+
+@dataclass(frozen=True)
+class StreamDescription:
+    """What the GUI's stream picker shows about one visible stream.
+
+    Attributes:
+        name: stream name.
+        type: LSL content type (e.g. ``"IMU"``).
+        source_id: the publisher's source id (may be empty for foreign tools).
+        channel_count: channels per sample.
+        nominal_srate: nominal rate in Hz (0 for irregular streams).
+        channel_format: ``"float32"``, ``"string"``, ...
+        hostname: machine that publishes the stream.
+        uid: unique id of this outlet instance.
+    """
+
+    name: str
+    type: str
+    source_id: str
+    channel_count: int
+    nominal_srate: float
+    channel_format: str
+    hostname: str
+    uid: str
+
+    @classmethod
+    def from_info(cls, info: pylsl.StreamInfo) -> StreamDescription:
+        fmt = info.channel_format()
+        return cls(
+            name=info.name(),
+            type=info.type(),
+            source_id=info.source_id(),
+            channel_count=info.channel_count(),
+            nominal_srate=info.nominal_srate(),
+            channel_format=CHANNEL_FORMAT_NAMES.get(fmt, str(fmt)),
+            hostname=info.hostname(),
+            uid=info.uid(),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.name!r} (type={self.type!r}, source_id={self.source_id!r})"
+
+
+CHANNEL_FORMAT_NAMES: dict[int, str] = {
+    pylsl.cf_float32: "float32",
+    pylsl.cf_double64: "double64",
+    pylsl.cf_string: "string",
+    pylsl.cf_int32: "int32",
+    pylsl.cf_int16: "int16",
+    pylsl.cf_int8: "int8",
+    pylsl.cf_int64: "int64",
+}
+CHANNEL_FORMATS: dict[str, int] = {v: k for k, v in CHANNEL_FORMAT_NAMES.items()}
+CHANNEL_FORMATS["double"] = pylsl.cf_double64  # the spelling some XDF writers use
+
+
+def discover_streams(wait_s: float = 1.0) -> list[StreamDescription]:
+    """Every LSL stream visible within ``wait_s`` seconds (always waits the full time).
+
+    Returns:
+        Descriptions sorted by type, name and source_id.
+    """
+    if not (wait_s > 0 and math.isfinite(wait_s)):
+        raise ValueError(f"wait_s must be finite and > 0, got {wait_s}")
+    found = [StreamDescription.from_info(i) for i in pylsl.resolve_streams(wait_time=wait_s)]
+    return sorted(found, key=lambda d: (d.type, d.name, d.source_id))
+
+
+def _quote(value: str) -> str:
+    if "'" in value:
+        raise ValueError(f"stream properties must not contain a single quote, got {value!r}")
+    return f"'{value}'"
+
+
+def resolve_stream(
+    type: str | None = None,  # noqa: A002  (LSL's own property name)
+    name: str | None = None,
+    source_id: str | None = None,
+    timeout_s: float = 5.0,
+    discover_s: float = 0.5,
+) -> pylsl.StreamInfo:
+    """The one stream matching all given properties.
+
+    Args:
+        type: LSL content type, e.g. ``"IMU"``.
+        name: stream name.
+        source_id: unique source id (preferred).
+        timeout_s: how long to wait for a match, seconds (> 0).
+        discover_s: on failure, how long to look for other streams to list in the error.
+
+    Raises:
+        ValueError: no property given, or a bad timeout.
+        StreamNotFoundError: no match within ``timeout_s``, or several matches; the message
+            lists every visible stream's name, type and source_id.
+    """
+    if not (timeout_s > 0 and math.isfinite(timeout_s)):
+        raise ValueError(f"timeout_s must be finite and > 0, got {timeout_s}")
+    props = {k: v for k, v in (("type", type), ("name", name), ("source_id", source_id)) if v}
+    if not props:
+        raise ValueError("give at least one of type, name, source_id")
+    if len(props) == 1:
+        ((key, value),) = props.items()
+        infos = pylsl.resolve_byprop(key, value, minimum=1, timeout=timeout_s)
+    else:
+        predicate = " and ".join(f"{k}={_quote(v)}" for k, v in props.items())
+        infos = pylsl.resolve_bypred(predicate, minimum=1, timeout=timeout_s)
+    wanted = ", ".join(f"{k}={v!r}" for k, v in props.items())
+    if len(infos) == 1:
+        return infos[0]
+    if len(infos) > 1:
+        # resolve returns once the minimum is met; others may still be arriving, but 2 is enough.
+        listed = "; ".join(str(StreamDescription.from_info(i)) for i in infos)
+        raise StreamNotFoundError(
+            f"several LSL streams match {wanted}: {listed}; select one by source_id"
+        )
+    visible = discover_streams(discover_s)
+    listed = "; ".join(str(d) for d in visible) if visible else "none"
+    raise StreamNotFoundError(
+        f"no LSL stream with {wanted} found within {timeout_s} s; visible streams: {listed}"
+    )

@@ -1,0 +1,134 @@
+"""Atomic, tagged checkpoints that load with ``torch.load(weights_only=True)``.
+
+A checkpoint file holds ``{"format": FORMAT_MARKER, "version": FORMAT_VERSION, "kind": kind,
+"state": state}``. ``state`` may contain only tensors, (ordered) dicts with string keys,
+lists, tuples, str, int, float, bool and None — no pickled classes — so loading never runs
+foreign code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT_MARKER = "comodo-live-checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(Exception):
+    """A checkpoint is missing, corrupt, foreign or of the wrong kind."""
+
+
+def _check_plain(value: Any, where: str) -> None:
+    if value is None or isinstance(value, str | int | float | bool | torch.Tensor):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str | int):
+                raise TypeError(
+                    f"checkpoint key {where}[{key!r}] must be str or int, got {type(key).__name__}"
+                )
+            _check_plain(item, f"{where}[{key!r}]")
+        return
+    if isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+        return
+    raise TypeError(
+        f"checkpoint value {where} has type {type(value).__name__}; only tensors, dicts, lists, "
+        "tuples, str, int, float, bool and None are allowed (weights_only loading)"
+    )
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any], kind: str) -> Path:
+    """Write ``state`` atomically: temp file in the same folder, fsync, ``os.replace``.
+
+    On any error the previous file at ``path`` (if any) is untouched and no temp file is left.
+
+    Args:
+        path: destination file (its folder is created if needed).
+        state: plain payload (see module doc).
+        kind: what the payload is, e.g. ``"session"``, ``"student"``; checked on load.
+
+    Returns:
+        The destination path.
+    """
+    if not isinstance(kind, str) or not kind:
+        raise ValueError(f"kind must be a non-empty string, got {kind!r}")
+    if not isinstance(state, dict):
+        raise TypeError(f"state must be a dict, got {type(state).__name__}")
+    _check_plain(state, "state")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT_MARKER, "version": FORMAT_VERSION, "kind": kind, "state": state}
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    return path
+
+
+def load_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:
+    """Load a checkpoint's ``state`` with ``weights_only=True``.
+
+    Args:
+        path: checkpoint file.
+        kind: expected kind; None accepts any comodo-live checkpoint.
+
+    Raises:
+        CheckpointError: missing, unreadable/corrupt, foreign (not a comodo-live checkpoint),
+            newer format version, or a different kind. The message names the path and what
+            was expected.
+    """
+    path = Path(path)
+    expected = f"a comodo-live checkpoint{f' of kind {kind!r}' if kind else ''}"
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist (expected {expected})")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except (
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+        RuntimeError,
+        EOFError,
+        ValueError,
+        OSError,
+    ) as exc:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt, truncated or not a safe torch file (expected {expected}): {exc}"
+        ) from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_MARKER:
+        raise CheckpointError(f"{path} is a foreign file, not {expected}")
+    version = payload.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"checkpoint {path} has format version {version!r}; this comodo-live reads up to {FORMAT_VERSION}"
+        )
+    if kind is not None and payload.get("kind") != kind:
+        raise CheckpointError(
+            f"checkpoint {path} holds kind {payload.get('kind')!r}, expected {kind!r}"
+        )
+    state = payload.get("state")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} has no state dict (expected {expected})")
+    return state

@@ -1,0 +1,78 @@
+"""Desktop entry point: ``run(controller, config)`` shows the window until it is closed.
+
+Called by :mod:`comodo_live.engine.cli` for the non-headless mode (``python app.py --demo``).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import traceback
+from types import TracebackType
+from typing import Any
+
+from PyQt6.QtCore import QTimer
+from PyQt6.QtWidgets import QApplication
+
+from gui.controller_protocol import Controller
+from gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def _refresh_ms(config: Any) -> int:
+    gui_config = getattr(config, "gui", None)
+    value = getattr(gui_config, "refresh_ms", None) if gui_config is not None else None
+    return int(value) if value is not None else 25
+
+
+def run(controller: Controller, config: Any = None, duration_s: float | None = None) -> int:
+    """Open the window on ``controller``, start it, and run the Qt event loop.
+
+    Closing the window (or Ctrl+C, or ``duration_s`` elapsing) stops the polling, then the
+    controller (which finalises the recording): everything stops in reverse order of start.
+
+    Args:
+        controller: the engine controller (not yet started, or already running).
+        config: the app config; ``config.gui.refresh_ms`` is used when present.
+        duration_s: close the window after this many seconds (None: run until closed).
+
+    Returns:
+        The process exit code: 0 on a normal close.
+    """
+    if duration_s is not None and duration_s <= 0:
+        raise ValueError(f"duration_s must be > 0 s or None, got {duration_s}")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("comodo-live")
+    window = MainWindow(controller, refresh_ms=_refresh_ms(config))
+
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        # A bug in a slot is reported in the window instead of aborting the process.
+        log.error(
+            "unhandled exception in the GUI:\n%s",
+            "".join(traceback.format_exception(kind, exc, tb)),
+        )
+        window.report_error(f"internal error: {exc!r}")
+
+    previous_hook = sys.excepthook
+    sys.excepthook = excepthook
+    previous_sigint = signal.signal(signal.SIGINT, lambda *_: window.close())
+    wake = QTimer(window)  # lets Python run its signal handlers while Qt waits
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    try:
+        if not getattr(controller, "running", False):
+            controller.start()
+        window.show()
+        if duration_s is not None:
+            QTimer.singleShot(round(duration_s * 1000), window.close)
+        code = app.exec()
+    finally:
+        wake.stop()
+        window.shutdown()  # no-op if already closed; stops polling and the controller otherwise
+        window.close()
+        controller.stop()  # idempotent
+        signal.signal(signal.SIGINT, previous_sigint)
+        sys.excepthook = previous_hook
+    return int(code)

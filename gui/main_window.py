@@ -1,0 +1,221 @@
+"""The main window: lays out the panels, polls the controller from a QTimer, routes commands."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
+from PyQt6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from comodo_live.engine.snapshot import EngineSnapshot
+from gui.activities_panel import ActivitiesPanel
+from gui.camera_panel import CameraPanel
+from gui.controller_protocol import Controller
+from gui.controls_panel import PRIVACY_SHORTCUTS, ControlsPanel
+from gui.frame_counter import FrameCounter
+from gui.imu_panel import ImuPanel
+from gui.learning_panel import LearningPanel
+from gui.log_pane import LogPane, new_errors
+from gui.prediction_panel import PredictionPanel
+from gui.streams_panel import StreamsPanel
+
+log = logging.getLogger(__name__)
+SLOW_EVERY = 5  # ticks between refreshes of the slow panels (streams, learning, controls)
+
+
+def _column(*widgets: QWidget, stretch: tuple[int, ...] = ()) -> QWidget:
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for i, widget in enumerate(widgets):
+        layout.addWidget(widget, stretch[i] if i < len(stretch) else 0)
+    return column
+
+
+class MainWindow(QMainWindow):
+    """comodo-live's window on one engine controller.
+
+    Args:
+        controller: the engine controller (see :class:`gui.controller_protocol.Controller`).
+        refresh_ms: QTimer period, ms, in [20, 50].
+        imu_window_s: seconds of IMU history plotted.
+        stop_on_close: closing the window stops the controller (finalises the recording).
+    """
+
+    def __init__(
+        self,
+        controller: Controller,
+        refresh_ms: int = 25,
+        imu_window_s: float = 10.0,
+        stop_on_close: bool = True,
+    ) -> None:
+        super().__init__()
+        if not 20 <= refresh_ms <= 50:
+            raise ValueError(f"refresh_ms must be in [20, 50] ms, got {refresh_ms}")
+        self.controller = controller
+        self.stop_on_close = stop_on_close
+        self.imu_window_s = imu_window_s
+        self.setWindowTitle("comodo-live")
+        self.resize(1440, 900)
+        self.streams = StreamsPanel(on_select=self._select_stream)
+        self.camera = CameraPanel()
+        self.controls = ControlsPanel()
+        self.activities = ActivitiesPanel()
+        self.imu = ImuPanel(window_s=imu_window_s)
+        self.prediction = PredictionPanel()
+        self.learning = LearningPanel()
+        self.log_pane = LogPane()
+        self._build_layout()
+        self._connect()
+        self._build_menu()
+        self.camera_state = QLabel()
+        self.fps_label = QLabel()
+        self.statusBar().addPermanentWidget(self.camera_state)
+        self.statusBar().addPermanentWidget(self.fps_label)
+        self.frame_counter = FrameCounter(self.imu.accel_plot.viewport())
+        self.snapshot: EngineSnapshot | None = None
+        self.ticks = 0
+        self.tick_seconds = 0.0  # total time spent in refresh(), s
+        self._errors: tuple[str, ...] = ()
+        self._failures: dict[
+            str, float
+        ] = {}  # refresh failure message → last reported (monotonic s)
+        self.timer = QTimer(self)
+        self.timer.setInterval(refresh_ms)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def _build_layout(self) -> None:
+        left = _column(
+            self.streams, self.camera, self.controls, self.activities, stretch=(2, 3, 0, 1)
+        )
+        middle = _column(self.imu)
+        right = _column(self.prediction, self.learning, stretch=(0, 1))
+        columns = QSplitter(Qt.Orientation.Horizontal)
+        for index, widget in enumerate((left, middle, right)):
+            columns.addWidget(widget)
+            columns.setStretchFactor(index, 1)
+        columns.setSizes([470, 520, 450])
+        outer = QSplitter(Qt.Orientation.Vertical)
+        outer.addWidget(columns)
+        outer.addWidget(self.log_pane)
+        outer.setStretchFactor(0, 1)
+        outer.setStretchFactor(1, 0)
+        self.setCentralWidget(outer)
+
+    def _connect(self) -> None:
+        c, a = self.controls, self.activities
+        c.camera_toggled.connect(lambda on: self.command("set_camera", on))
+        c.recording_toggled.connect(
+            lambda on: self.command("start_recording" if on else "stop_recording")
+        )
+        c.export_requested.connect(lambda path: self.command("start_export", path))
+        c.replay_requested.connect(lambda path: self.command("open_replay", path))
+        a.activity_added.connect(lambda name: self.command("add_activity", name))
+        a.activity_renamed.connect(lambda old, new: self.command("rename_activity", old, new))
+        a.activity_deleted.connect(lambda name: self.command("delete_activity", name))
+        a.label_started.connect(lambda name: self.command("start_label", name))
+        a.label_stopped.connect(lambda: self.command("stop_label"))
+
+    def _build_menu(self) -> None:
+        def action(
+            menu: Any, text: str, keys: tuple[str, ...], slot: Callable[[], None]
+        ) -> QAction:
+            act = QAction(text, self)
+            act.setShortcuts([QKeySequence(k) for k in keys])
+            act.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            act.triggered.connect(slot)
+            menu.addAction(act)
+            return act
+
+        session = self.menuBar().addMenu("&Session")
+        self.privacy_action = action(
+            session, "Camera on/off (privacy mode)", PRIVACY_SHORTCUTS, self.controls.toggle_camera
+        )
+        action(session, "Start/stop recording", ("Ctrl+R",), self.controls.record_button.toggle)
+        action(session, "Export model…", ("Ctrl+E",), self.controls.ask_export)
+        action(session, "Open recording…", ("Ctrl+O",), self.controls.ask_replay)
+        session.addSeparator()
+        action(session, "Quit", ("Ctrl+Q",), self.close)
+
+    def command(self, name: str, *args: Any) -> None:
+        """Call ``controller.<name>(*args)``; a failure goes to the log and status bar."""
+        self.log_pane.log("info", f"{name}({', '.join(map(repr, args))})")
+        try:
+            getattr(self.controller, name)(*args)
+        except Exception as exc:
+            self.report_error(f"{name} failed: {exc!r}")
+            if os.environ.get("COMODO_RAISE") == "1":
+                raise
+
+    def _select_stream(self, stream_type: str, source_id: str) -> None:
+        if hasattr(self.controller, "select_stream"):
+            self.command("select_stream", stream_type, source_id)
+        else:
+            self.report_error("this engine cannot switch streams while running")
+
+    def report_error(self, message: str) -> None:
+        """Show ``message`` in the status bar and the log pane."""
+        log.error(message)
+        self.log_pane.log("error", message)
+        self.statusBar().showMessage(f"⚠ {message}", 15000)
+
+    def refresh(self) -> None:
+        """One QTimer tick: poll the controller and update the panels (never raises to Qt)."""
+        t0 = time.perf_counter()
+        self.frame_counter.tick()
+        try:
+            self._refresh()
+        except Exception as exc:
+            message = f"refresh failed: {exc!r}"
+            now = time.monotonic()
+            if now - self._failures.get(message, -1e9) > 10.0:  # do not flood the log at 40 Hz
+                self._failures[message] = now
+                self.report_error(message)
+            if os.environ.get("COMODO_RAISE") == "1":
+                raise
+        self.ticks += 1
+        self.tick_seconds += time.perf_counter() - t0
+
+    def _refresh(self) -> None:
+        snap = self.controller.snapshot()
+        self.snapshot = snap
+        t, data = self.controller.imu_plot_data(self.imu_window_s)
+        self.imu.update_imu(t, data)
+        self.camera.update_camera(
+            snap.camera_on, self.controller.latest_preview() if snap.camera_on else None
+        )
+        self.prediction.update_prediction(snap)
+        for message in new_errors(self._errors, snap.errors):
+            self.report_error(message)
+        self._errors = snap.errors
+        if self.ticks % SLOW_EVERY == 0:
+            now = float(t[-1]) if len(t) else (snap.prediction.t if snap.prediction else 0.0)
+            self.streams.update_streams(snap.streams)
+            self.learning.update_learning(snap, now)
+            self.controls.sync(snap)
+            self.activities.sync(snap.activities, snap.labelling, snap.labelled_windows)
+            self.camera_state.setText("camera ON" if snap.camera_on else "camera OFF — privacy")
+            self.fps_label.setText(f"{self.frame_counter.fps:.0f} fps")
+
+    def shutdown(self) -> None:
+        """Stop polling and (if ``stop_on_close``) the controller; idempotent."""
+        if self.timer.isActive():
+            self.timer.stop()
+            if self.stop_on_close:
+                self.statusBar().showMessage("stopping the engine and finalising the recording…")
+                self.controller.stop()
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:
+        try:
+            self.shutdown()
+        except Exception as exc:  # closing must never hang or crash the window
+            log.exception("stopping the controller failed")
+            self.log_pane.log("error", f"stop failed: {exc!r}")
+        if event is not None:
+            event.accept()

@@ -1,0 +1,87 @@
+"""Resampling, windowing and channel/unit mapping of raw IMU samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from comodo_live.records import DEG_TO_RAD, G_TO_MS2
+from comodo_live.runtime.signal import (
+    ChannelError,
+    StreamWindower,
+    canonical_channel,
+    check_channel_count,
+    offline_windows,
+    resample,
+    unit_factor,
+)
+
+
+def test_unit_factor__converts_to_contract_units() -> None:
+    assert unit_factor("accel_x", "g") == G_TO_MS2
+    assert unit_factor("accel_y", "m/s^2") == 1.0
+    assert unit_factor("gyro_z", "deg/s") == DEG_TO_RAD
+    assert unit_factor("gyro_z", "rad_s") == 1.0
+    with pytest.raises(ChannelError, match="unit 'furlong' of channel 'accel_x'"):
+        unit_factor("accel_x", "furlong")
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("accel_x", "accel_x"), ("AccY", "accel_y"), ("gyro_z_deg_s", "gyro_z"), ("gx", "gyro_x"),
+     ("accel_x_m_s2", "accel_x"), ("time_s", None), ("temperature", None)],
+)
+def test_canonical_channel__recognises_common_labels(label: str, expected: str | None) -> None:
+    assert canonical_channel(label) == expected
+
+
+def test_check_channel_count__names_expected_and_found() -> None:
+    with pytest.raises(ChannelError, match=r"stream X has 3 IMU channels, expected 6 \(accel_x, .*gyro_z\)"):
+        check_channel_count(3, ("accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z"), "stream X")
+
+
+def test_resample__linear_interpolation_onto_grid() -> None:
+    times = np.array([0.0, 0.1, 0.3])
+    samples = np.array([[0.0, 1.0], [1.0, 1.0], [3.0, 0.0]])
+    out = resample(times, samples, np.array([0.0, 0.05, 0.2, 0.3]))
+    np.testing.assert_allclose(out, [[0.0, 0.5, 2.0, 3.0], [1.0, 1.0, 0.5, 0.0]], atol=1e-6)
+
+
+def test_offline_windows__window_and_hop_at_nominal_rate() -> None:
+    times = np.arange(0, 5.0, 1 / 200)  # 200 Hz source, 5 s
+    samples = np.stack([np.sin(times), times], axis=1)
+    windows = list(offline_windows(times, samples, rate_hz=50.0, window_samples=50, hop_s=0.5))
+    assert len(windows) == 9  # 1 s windows every 0.5 s over 0..4.98 s: ends 0.98, 1.48, ..., 4.98
+    t_end, first = windows[0]
+    assert first.shape == (2, 50) and t_end == pytest.approx(0.98)
+    np.testing.assert_allclose(first[1], np.arange(50) / 50.0, atol=1e-6)  # resampled clock
+    assert windows[1][0] - windows[0][0] == pytest.approx(0.5)
+
+
+def test_offline_windows__drops_nan_rows() -> None:
+    times = np.arange(0, 2.0, 0.01)
+    samples = np.ones((len(times), 6))
+    samples[50:60, 2] = np.nan
+    windows = list(offline_windows(times, samples, 50.0, 50, 0.5))
+    assert windows and all(np.isfinite(w).all() for _, w in windows)
+
+
+def test_stream_windower__emits_every_hop_with_bounded_memory() -> None:
+    windower = StreamWindower(channels=6, rate_hz=50.0, window_samples=50, hop_s=0.25)
+    emitted = []
+    for chunk in range(200):  # 20 s of 100 Hz data in 0.1 s chunks
+        t = chunk * 0.1 + np.arange(10) / 100.0
+        samples = np.tile(t[:, None], (1, 6))
+        emitted += windower.push(t, samples)
+    ends = np.array([t for t, _ in emitted])
+    assert ends[0] == pytest.approx(0.99)  # first chunk that covers 0.98 s of data
+    assert np.all(np.diff(ends) >= 0.25 - 1e-9) and np.all(np.diff(ends) <= 0.3 + 1e-9)
+    t_end, window = emitted[-1]
+    np.testing.assert_allclose(window[0], t_end - (49 - np.arange(50)) / 50.0, atol=1e-5)
+    assert len(windower._times) <= 100 * (0.98 + 2.0) + 10  # bounded: window + 2 s
+
+
+def test_stream_windower__wrong_channel_count_refused() -> None:
+    windower = StreamWindower(channels=6, rate_hz=50.0, window_samples=50, hop_s=0.25)
+    with pytest.raises(ChannelError, match=r"samples must be \(M, 6\), got \(4, 3\)"):
+        windower.push(np.arange(4.0), np.zeros((4, 3)))

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import math
+
+import comodo_live  # noqa: F401
+import numpy as np
+import pylsl
+import pytest
+
+from comodo_live.streams.reader import Dejitter, StreamReader
+from tests.streams.lsl_helpers import imu_outlet, marker_outlet, push_stamped, wait_for
+
+
+def test_dejitter__fit_removes_most_jitter() -> None:
+    rng = np.random.default_rng(0)
+    truth = 100.0 + np.arange(2000) / 200.0  # 200 Hz
+    raw = truth + rng.uniform(0.0, 0.004, truth.size)  # transport delay jitter, mean 2 ms
+    dejitter = Dejitter(200.0)
+    out = np.concatenate([dejitter.process(raw[i : i + 37])[0] for i in range(0, raw.size, 37)])
+    error = out[200:] - truth[200:] - 0.002  # the constant mean delay cannot be known
+    assert np.std(raw[200:] - truth[200:]) > 0.001
+    assert np.abs(error).max() < 0.0005
+    assert np.all(np.diff(out) >= 0)
+
+
+def test_dejitter__gap_resets_the_fit_and_is_reported() -> None:
+    first = np.arange(300) / 100.0
+    second = 10.0 + np.arange(300) / 100.0
+    dejitter = Dejitter(100.0, gap_factor=5.0)
+    out1, gaps1 = dejitter.process(first)
+    out2, gaps2 = dejitter.process(second)
+    assert gaps1 == []
+    assert len(gaps2) == 1
+    assert gaps2[0].t0 == pytest.approx(2.99) and gaps2[0].t1 == pytest.approx(10.0)
+    np.testing.assert_allclose(out2, second, atol=1e-9)  # not bent by the first segment
+
+
+def test_dejitter__rejects_bad_rates() -> None:
+    with pytest.raises(ValueError, match="nominal_srate"):
+        Dejitter(0.0)
+    with pytest.raises(ValueError, match="gap_factor"):
+        Dejitter(100.0, gap_factor=1.0)
+
+
+def test_reader__receives_every_sample_with_health(source_id: str) -> None:
+    outlet = imu_outlet(source_id, 100.0)
+    t0 = pylsl.local_clock() - 5.0
+    stamps = t0 + np.arange(300) / 100.0
+    data = np.arange(1800, dtype=np.float32).reshape(300, 6)
+    with StreamReader(source_id, buffer_s=10.0) as reader:
+        push_stamped(outlet, stamps, data)
+        assert wait_for(lambda: reader.health().samples == 300)
+        ts, values, received = reader.newest(1000)
+        health = reader.health()
+    np.testing.assert_array_equal(values, data)
+    np.testing.assert_allclose(ts, stamps + reader.time_offset_s, atol=1e-6)
+    assert health.rate_hz == pytest.approx(100.0, rel=0.01)
+    assert 0 <= health.seconds_since_data < 5.0
+    assert (health.gaps, health.nan_samples, health.error) == (0, 0, None)
+    assert abs(health.time_offset_s) < 0.01  # same host
+    assert np.all(received <= pylsl.local_clock())
+
+
+def test_reader__records_gaps_and_counts_nans(source_id: str) -> None:
+    outlet = imu_outlet(source_id, 100.0)
+    t0 = pylsl.local_clock() - 10.0
+    stamps = np.concatenate([t0 + np.arange(200) / 100.0, t0 + 3.0 + np.arange(200) / 100.0])
+    data = np.ones((400, 6), dtype=np.float32)
+    data[[10, 11, 250], 2] = np.nan
+    with StreamReader(source_id, buffer_s=10.0) as reader:
+        push_stamped(outlet, stamps, data)
+        assert wait_for(lambda: reader.health().samples == 400)
+        gaps = reader.gaps()
+        health = reader.health()
+        values = reader.newest(400)[1]
+    assert len(gaps) == 1
+    off = reader.time_offset_s
+    assert gaps[0].t0 == pytest.approx(t0 + 1.99 + off, abs=1e-3)
+    assert gaps[0].t1 == pytest.approx(t0 + 3.0 + off, abs=1e-3)
+    assert health.nan_samples == 3
+    assert int(np.isnan(values).any(axis=1).sum()) == 3  # kept, not dropped
+
+
+def test_reader__string_stream_and_hook(source_id: str) -> None:
+    outlet = marker_outlet(source_id)
+    seen: list[str] = []
+    reader = StreamReader(source_id, on_chunk=lambda ts, samples: seen.extend(samples))
+    with reader:
+        t0 = pylsl.local_clock()
+        texts = [["camera:off"], ["label:start:walk"], ["label:stop"]]
+        push_stamped(outlet, t0 + np.array([0.0, 0.5, 1.0]), texts)
+        assert wait_for(lambda: len(seen) == 3)
+        markers = reader.markers()
+        count, new = reader.markers_after(1)
+        with pytest.raises(TypeError, match="string stream"):
+            reader.newest(1)
+    assert seen == ["camera:off", "label:start:walk", "label:stop"]
+    assert [m for _, m in markers] == seen
+    assert markers[1][0] == pytest.approx(t0 + 0.5 + reader.time_offset_s, abs=1e-6)
+    assert count == 3 and [m for _, m in new] == seen[1:]
+
+
+def test_reader__metadata_round_trip(source_id: str) -> None:
+    outlet = imu_outlet(source_id)
+    with StreamReader(source_id) as reader:
+        assert reader.info is not None
+        channel = reader.info.desc().child("channels").child("channel")
+        labels = []
+        while not channel.empty():
+            labels.append((channel.child_value("label"), channel.child_value("unit")))
+            channel = channel.next_sibling("channel")
+    assert labels[0] == ("accel_x", "m/s^2") and labels[-1] == ("gyro_z", "rad/s")
+    assert len(labels) == 6
+    del outlet
+
+
+def test_reader__stop_joins_and_is_idempotent(source_id: str) -> None:
+    outlet = imu_outlet(source_id)
+    reader = StreamReader(source_id, chunk_timeout_s=0.05).start()
+    assert reader.running
+    reader.stop()
+    reader.stop()
+    assert not reader.running
+    assert math.isinf(reader.health().seconds_since_data)
+    del outlet
+
+
+def test_reader__rejects_bad_arguments(source_id: str) -> None:
+    outlet = imu_outlet(source_id)
+    with pytest.raises(ValueError, match="buffer_s"):
+        StreamReader(source_id, buffer_s=0)
+    with pytest.raises(ValueError, match="chunk_timeout_s"):
+        StreamReader(source_id, chunk_timeout_s=0)
+    del outlet
