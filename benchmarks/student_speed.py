@@ -9,7 +9,9 @@ Measures, for each torch thread count asked for:
   clips of 16 frames 240 × 320 uint8, 4 clips per call.
 
 Prints the machine and saves ``benchmarks/results/student_speed.json``. The CPU may be shared
-with other jobs: the load average before and after is recorded with the figures.
+with other jobs: the load average before and after is recorded with the figures, and process
+CPU time is recorded next to wall time (with one thread, CPU time per step approximates the
+wall time on an otherwise idle core).
 
 Usage: ``python benchmarks/student_speed.py [--threads 1 2] [--quick]``
 """
@@ -36,18 +38,23 @@ RESULTS = Path(__file__).resolve().parent / "results" / "student_speed.json"
 def inference_latency_ms(student: ImuStudent, repeats: int) -> dict[str, float]:
     student.eval()
     x = torch.randn(1, 6, 100)  # (1, C, N)
-    times = []
+    times, cpu_times = [], []
     with torch.inference_mode():
         for _ in range(20):
             student(x)
         for _ in range(repeats):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             student(x)
             times.append((time.perf_counter() - start) * 1e3)
-    return {"median_ms": float(np.median(times)), "p95_ms": float(np.percentile(times, 95))}
+            cpu_times.append((time.process_time() - cpu_start) * 1e3)
+    return {
+        "median_ms": float(np.median(times)),
+        "p95_ms": float(np.percentile(times, 95)),
+        "cpu_mean_ms": float(np.mean(cpu_times)),
+    }
 
 
-def train_steps_per_s(student: ImuStudent, steps: int) -> float:
+def train_steps_per_s(student: ImuStudent, steps: int) -> dict[str, float]:
     student.train()
     criterion = ComodoLoss(queue_size=4096, dim=128)
     criterion.enqueue(F.normalize(torch.randn(4096, 128), dim=1))
@@ -56,25 +63,31 @@ def train_steps_per_s(student: ImuStudent, steps: int) -> float:
     z_v = F.normalize(torch.randn(64, 128), dim=1)  # (B, D)
     for i in range(steps + 3):
         if i == 3:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
         loss = criterion(student(x), z_v)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         criterion.enqueue(z_v)
-    return steps / (time.perf_counter() - start)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return {"steps_per_s": steps / wall, "cpu_s_per_step": cpu / steps}
 
 
 def teacher_clips_per_s(calls: int) -> dict[str, float]:
     teacher = build_teacher("efficientnet-lite0")
     clips = np.random.default_rng(0).integers(0, 255, (4, 16, 240, 320, 3), dtype=np.uint8)
     teacher.embed(clips[:1])
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(calls):
         teacher.embed(clips)
-    elapsed = time.perf_counter() - start
-    return {"clips_per_s": 4 * calls / elapsed, "frames_per_clip": teacher.num_frames,
-            "input_size": teacher.input_size, "num_segments": teacher.num_segments}  # fmt: skip
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return {
+        "clips_per_s": 4 * calls / wall,
+        "cpu_s_per_clip": cpu / (4 * calls),
+        "frames_per_clip": teacher.num_frames,
+        "input_size": teacher.input_size,
+        "num_segments": teacher.num_segments,
+    }
 
 
 def main() -> None:
@@ -98,7 +111,7 @@ def main() -> None:
         run = {
             "torch_threads": threads,
             "inference_batch1": inference_latency_ms(student, 100 if args.quick else 500),
-            "train_steps_per_s_batch64": train_steps_per_s(student, 10 if args.quick else 30),
+            "train_batch64": train_steps_per_s(student, 10 if args.quick else 30),
             "teacher_efficientnet_lite0": teacher_clips_per_s(1 if args.quick else 3),
         }
         print(json.dumps(run))

@@ -77,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "sup_lr": 1e-3,
     "sup_augment": True,
     "ft_encoder_lr_scale": 1.0,
+    "bf16": True,
 }
 KS: tuple[int | None, ...] = (1, 2, None)
 
@@ -129,11 +130,11 @@ def evaluation_splits(
 ) -> tuple[np.ndarray, list[tuple[str, np.ndarray, np.ndarray]]]:
     """(distillation pool, [(split name, labelled pool, evaluation indices)])."""
     train, test = subject_split(ds.subjects, TRAIN_SUBJECTS, TEST_SUBJECTS)
-    if not validate:
-        return train, [("test", train, test)]
-    return train, [
-        (f"val-s{s}", fit, val) for s, fit, val in leave_one_subject_out(ds.subjects, train)
-    ]
+    splits = [("test", train, test)]
+    if validate:
+        folds = leave_one_subject_out(ds.subjects, train)
+        splits += [(f"val-s{s}", fit, val) for s, fit, val in folds]
+    return train, splits
 
 
 def probe_all(
@@ -295,12 +296,14 @@ def run_teacher(
         schedule=settings["schedule"],
         queue_size=settings["queue_size"],
         augment=augment,
+        bf16=settings["bf16"],
     )
     sup = SupervisedConfig(
         steps=settings["sup_steps"],
         lr=settings["sup_lr"],
         augment=ImuAugment() if settings["sup_augment"] else None,
         encoder_lr_scale=settings["ft_encoder_lr_scale"],
+        bf16=settings["bf16"],
     )
     for seed in args.seeds:
         projection = fit_projection(features[distill_pool], seed, settings["centre"])
@@ -341,6 +344,7 @@ def run_baselines(
         steps=settings["sup_steps"],
         lr=settings["sup_lr"],
         augment=ImuAugment() if settings["sup_augment"] else None,
+        bf16=settings["bf16"],
     )
     for seed in args.seeds:
         student = new_student(ds.imu[distill_pool], seed)

@@ -10,11 +10,12 @@ range.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 
@@ -45,7 +46,7 @@ class WindowConfig:
     @property
     def samples(self) -> int:
         """Samples per window at ``rate_hz``."""
-        return int(round(self.window_s * self.rate_hz))
+        return round(self.window_s * self.rate_hz)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ class CameraConfig:
     fps_hz: float = field(default=15.0, metadata=_rng(1.0, 120.0))
     on_at_start: bool = True
     record_video: bool = True
-    video_codec: str = field(default="MJPG", metadata=_rng(choices=("mp4v", "MJPG", "XVID", "FFV1")))
+    video_codec: str = field(
+        default="MJPG", metadata=_rng(choices=("mp4v", "MJPG", "XVID", "FFV1"))
+    )
 
 
 @dataclass(frozen=True)
@@ -202,14 +205,14 @@ class TrainerConfig:
     tau_s: float = field(default=0.05, metadata=_rng(1e-3, 10.0))
     ema_decay: float = field(default=0.99, metadata=_rng(0.0, 0.99999))
     replay_size: int = field(default=2048, metadata=_rng(8, 1_000_000))
-    min_pairs: int = field(default=32, metadata=_rng(2, 1_000_000))
+    min_pairs: int = field(default=16, metadata=_rng(2, 1_000_000))
     augment: bool = True
     max_grad_norm: float = field(default=10.0, metadata=_rng(1e-3, 1e9))
     divergence_norm: float = field(default=1e4, metadata=_rng(1.0, 1e12))
     max_steps_per_s: float = field(default=0.0, metadata=_rng(0.0, 1000.0))
     checkpoint_every_s: float = field(default=30.0, metadata=_rng(1.0, 86_400.0))
     publish_every_s: float = field(default=2.0, metadata=_rng(0.1, 3600.0))
-    imu_stats_windows: int = field(default=20, metadata=_rng(1, 100_000))
+    imu_stats_windows: int = field(default=10, metadata=_rng(1, 100_000))
     torch_threads: int = field(default=1, metadata=_rng(1, 64))
 
 
@@ -373,9 +376,13 @@ def validate(config: AppConfig) -> None:
             f"teacher.segments = {config.teacher.segments}"
         )
     if config.source.mode == "replay" and not config.source.replay_path:
-        raise ConfigError("source.replay_path = '' is invalid with source.mode = 'replay'; give an XDF file")
+        raise ConfigError(
+            "source.replay_path = '' is invalid with source.mode = 'replay'; give an XDF file"
+        )
     if not config.teacher.name.strip():
-        raise ConfigError("teacher.name = '' is invalid; give a teacher name, e.g. 'efficientnet-lite0'")
+        raise ConfigError(
+            "teacher.name = '' is invalid; give a teacher name, e.g. 'efficientnet-lite0'"
+        )
 
 
 def _coerce(key: str, value: Any, kind: Any) -> Any:
@@ -506,6 +513,7 @@ def load_config(
         table[key] = value
     return from_dict(tree)
 
+
 __all__ = [
     "DEFAULT_CONFIG_PATH",
     "AppConfig",
@@ -527,4 +535,3 @@ __all__ = [
     "parse_override",
     "validate",
 ]
-

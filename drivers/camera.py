@@ -42,7 +42,7 @@ from comodo_live.streams.names import (
 from ._lsl import Pacer, Schedule, make_stream_info
 from ._worker import BackgroundWorker
 from .frame_sources import FrameSource, OpenCvFrameSource
-from .markers import MarkerOutlet
+from .markers import VIDEO_START, VIDEO_STOP, MarkerOutlet
 from .video_file import VideoFile, codec_for
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,11 @@ class CameraDriver(BackgroundWorker):
         video_over_lsl: also publish downscaled frames on LSL (type ``Video``; privacy warning).
         name: LSL stream name.
         camera_on: initial state (off: the source is not opened).
-        markers: if given, ``camera:on`` / ``camera:off`` are pushed there at each switch.
+        markers: if given, ``camera:on`` / ``camera:off`` are pushed there at each switch, and
+            ``video:start:<file name>`` / ``video:stop:<file name>`` for each video file.
+        video_name: file name advertised in ``desc/video_file`` when files are started later with
+            :meth:`start_video_file` (stream metadata is fixed when the outlet is created);
+            default: ``video_out``'s name, else empty.
         bus_capacity: frames kept on the frame bus.
     """
 
@@ -88,6 +92,7 @@ class CameraDriver(BackgroundWorker):
         name: str = "Camera",
         camera_on: bool = True,
         markers: MarkerOutlet | None = None,
+        video_name: str | None = None,
         bus_capacity: int = 300,
     ) -> None:
         super().__init__(f"CameraDriver[{source_id}]")
@@ -111,12 +116,15 @@ class CameraDriver(BackgroundWorker):
         if video_out is not None:
             codec_for(Path(video_out))  # validate the suffix now
         self._initial_video = Path(video_out) if video_out is not None else None
+        self.video_name = self._initial_video.name if self._initial_video else (video_name or "")
+        if self.video_name:
+            codec_for(Path(self.video_name))
         self._camera_on = camera_on
         self._off_ack = threading.Event()
         self._wake = threading.Event()
         self._video_lock = threading.Lock()
         self._video: VideoFile | None = None
-        self._pending_video: Path | None = None
+        self._pending_video: tuple[Path, str | None] | None = None  # (path, codec)
         self._last_written = 0
         self._index_outlet: pylsl.StreamOutlet | None = None
         self._video_outlet: pylsl.StreamOutlet | None = None
@@ -148,8 +156,7 @@ class CameraDriver(BackgroundWorker):
         self._off_ack.clear()
         self._camera_on = on
         self._wake.set()
-        if self.markers is not None and self.markers.running:
-            self.markers.push(MARKER_CAMERA_ON if on else MARKER_CAMERA_OFF)
+        self._announce(MARKER_CAMERA_ON if on else MARKER_CAMERA_OFF)
         if not on:
             if self.running and not self._off_ack.wait(timeout):
                 logger.error("%s: camera did not release within %.1f s", self._name, timeout)
@@ -166,18 +173,39 @@ class CameraDriver(BackgroundWorker):
             if size is not None:
                 self._video = VideoFile(path, self.nominal_fps or 30.0, size, codec)
             else:
-                self._pending_video = path  # opened at the first frame, when its size is known
+                self._pending_video = (
+                    path,
+                    codec,
+                )  # opened at the first frame, when its size is known
+            if path.name != self.video_name and self.running:
+                logger.info(
+                    "%s: video file %s is not the advertised desc/video_file %r",
+                    self._name,
+                    path.name,
+                    self.video_name,
+                )
+        self._announce(VIDEO_START + path.name)
         return path
 
     def stop_video_file(self) -> int:
         """Finish the current video file; returns the frames written to it (0 if none)."""
         with self._video_lock:
-            return self._close_video_locked()
+            path = self.video_path
+            written = self._close_video_locked()
+        if path is not None:
+            self._announce(VIDEO_STOP + path.name)
+        return written
+
+    def _announce(self, marker: str) -> None:
+        if self.markers is not None and self.markers.running:
+            self.markers.push(marker)
 
     @property
     def video_path(self) -> Path | None:
         video = self._video
-        return video.path if video is not None else self._pending_video
+        if video is not None:
+            return video.path
+        return self._pending_video[0] if self._pending_video is not None else None
 
     @property
     def frames_written(self) -> int:
@@ -208,8 +236,9 @@ class CameraDriver(BackgroundWorker):
         width, height = self.source.frame_size or (0, 0)
         meta = {
             "source": self.source.description,
-            "video_file": self._initial_video.name if self._initial_video else "",
-            "codec": codec_for(self._initial_video) if self._initial_video else "",
+            "video_file": self.video_name,
+            "codec": codec_for(Path(self.video_name)) if self.video_name else "",
+            "fps": self.nominal_fps,
             "width": width,
             "height": height,
             "teacher_width": self.teacher_size[0],
@@ -310,9 +339,9 @@ class CameraDriver(BackgroundWorker):
         small = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)  # (h, w, 3) uint8
         with self._video_lock:
             if self._pending_video is not None:
-                path, self._pending_video = self._pending_video, None
+                (path, codec), self._pending_video = self._pending_video, None
                 self._video = VideoFile(
-                    path, self.nominal_fps or 30.0, (frame.shape[1], frame.shape[0])
+                    path, self.nominal_fps or 30.0, (frame.shape[1], frame.shape[0]), codec
                 )
             index = self._video.write(frame) if self._video is not None else -1
         assert self._index_outlet is not None

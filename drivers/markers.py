@@ -1,8 +1,10 @@
 """String marker stream for activity labels and mode changes (camera on/off).
 
 Vocabulary (:mod:`comodo_live.streams.names`): ``label:start:<activity>``, ``label:stop``,
-``activity:<name>`` (synthetic ground truth), ``camera:on``, ``camera:off``. Labels from other lab
-software arrive the same way: any LSL string stream of type ``Markers``.
+``activity:<name>`` (synthetic ground truth), ``camera:on``, ``camera:off``; and from the camera
+driver ``video:start:<file name>`` / ``video:stop:<file name>`` (:data:`VIDEO_START`,
+:data:`VIDEO_STOP`). Labels from other lab software arrive the same way: any LSL string stream
+of type ``Markers``.
 
 CLI: ``python -m drivers.markers --send label:start:walking --send label:stop``.
 """
@@ -28,8 +30,11 @@ from ._lsl import make_stream_info
 
 logger = logging.getLogger(__name__)
 
+VIDEO_START = "video:start:"  # + video file name: frame-index values now count frames of that file
+VIDEO_STOP = "video:stop:"  # + video file name: the file was finished
+
 _EXACT = (names.MARKER_LABEL_STOP, names.MARKER_CAMERA_ON, names.MARKER_CAMERA_OFF)
-_PREFIXES = (names.MARKER_LABEL_START, names.MARKER_ACTIVITY)
+_PREFIXES = (names.MARKER_LABEL_START, names.MARKER_ACTIVITY, VIDEO_START, VIDEO_STOP)
 
 
 def known_marker(text: str) -> bool:

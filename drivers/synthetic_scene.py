@@ -195,7 +195,9 @@ class SceneRenderer:
         shift_y = -self.focal * math.tan(pose.pitch - scene.mean_pitch)
         centre = (self._canvas[0] / 2, self._canvas[1] / 2)
         matrix = cv2.getRotationMatrix2D(centre, math.degrees(pose.roll), 1.0)
-        matrix[:, 2] += np.array([width / 2 - centre[0] + shift_x, height / 2 - centre[1] + shift_y])
+        matrix[:, 2] += np.array(
+            [width / 2 - centre[0] + shift_x, height / 2 - centre[1] + shift_y]
+        )
         frame = cv2.warpAffine(
             canvas, matrix, (width, height), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
         )

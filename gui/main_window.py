@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         self._errors = snap.errors
         if self.ticks % SLOW_EVERY == 0:
             now = float(t[-1]) if len(t) else (snap.prediction.t if snap.prediction else 0.0)
-            self.streams.update_streams(snap.streams)
+            self.streams.update_streams(snap.streams, snap.camera_on)
             self.learning.update_learning(snap, now)
             self.controls.sync(snap)
             self.activities.sync(snap.activities, snap.labelling, snap.labelled_windows)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from PyQt6.QtGui import QColor
 
-HEALTH_COLORS: dict[str, str] = {"ok": "#2e9d4f", "laggy": "#e0a000", "missing": "#d03030"}
+HEALTH_COLORS: dict[str, str] = {
+    "ok": "#2e9d4f",
+    "laggy": "#e0a000",
+    "missing": "#d03030",
+    "off": "#7a7f99",  # camera streams in privacy mode
+}
 HEALTH_UNKNOWN = "#808080"
 UNKNOWN_LABEL = "unknown"
 UNKNOWN_COLOR = "#9a9a9a"
@@ -33,7 +38,7 @@ def activity_color(label: str, activities: tuple[str, ...]) -> QColor:
 
 
 def health_color(health: str) -> str:
-    """Hex colour of a stream health light ("ok" | "laggy" | "missing")."""
+    """Hex colour of a stream health light ("ok" | "laggy" | "missing" | "off")."""
     return HEALTH_COLORS.get(health, HEALTH_UNKNOWN)
 
 

@@ -18,13 +18,15 @@ from PyQt6.QtWidgets import (
 )
 
 from comodo_live.engine.snapshot import StreamStatus
+from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
 from gui.palette import health_color
 
 _COLUMNS = ("", "type", "name", "Hz", "measured", "last data")
 HEALTH_HELP = (
     "ok: data flowing at ≥ 90% of the nominal rate; laggy: no data for ~1.5 s or rate below 90% "
-    "of nominal; missing: no data for ~7 s"
+    "of nominal; missing: no data for ~7 s; off: camera stream in privacy mode"
 )
+CAMERA_TYPES = (FRAME_INDEX_TYPE, VIDEO_TYPE)
 
 
 def _age_text(seconds: float) -> str:
@@ -67,8 +69,11 @@ class StreamsPanel(QGroupBox):
         layout.addWidget(self.table)
         layout.addLayout(self._picker_form)
 
-    def update_streams(self, streams: tuple[StreamStatus, ...]) -> None:
-        """Show ``streams`` (rebuilds rows only when the set of streams changes)."""
+    def update_streams(self, streams: tuple[StreamStatus, ...], camera_on: bool = True) -> None:
+        """Show ``streams`` (rows are rebuilt only when the set of streams changes).
+
+        In privacy mode (``camera_on`` False) camera streams show an "off" light: no data is expected.
+        """
         keys = tuple((s.type, s.source_id, s.name) for s in streams)
         if keys != self._keys:
             self._keys = keys
@@ -78,10 +83,11 @@ class StreamsPanel(QGroupBox):
                     self.table.setItem(row, col, QTableWidgetItem())
             self._rebuild_pickers(streams)
         for row, s in enumerate(streams):
+            health = "off" if not camera_on and s.type in CAMERA_TYPES else s.health
             light = self.table.item(row, 0)
             light.setText("●")
-            light.setForeground(QColor(health_color(s.health)))
-            light.setToolTip(f"{s.health}: {HEALTH_HELP}")
+            light.setForeground(QColor(health_color(health)))
+            light.setToolTip(f"{health}: {HEALTH_HELP}")
             nominal = "irregular" if s.nominal_rate_hz <= 0 else f"{s.nominal_rate_hz:.0f}"
             texts = (
                 s.type,

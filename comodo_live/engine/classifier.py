@@ -51,9 +51,13 @@ class LinearHead:
     def logits(self, embeddings: np.ndarray) -> np.ndarray:
         """(B, E) embeddings → (B, K) logits."""
         e = np.asarray(embeddings, dtype=np.float32)  # (B, E)
-        linear = ((e - self.feature_mean) / self.feature_std) @ self.coef.T + self.intercept  # (B, K)
+        linear = (
+            (e - self.feature_mean) / self.feature_std
+        ) @ self.coef.T + self.intercept  # (B, K)
         e_unit = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)  # (B, E)
-        a_unit = self.anchors / np.maximum(np.linalg.norm(self.anchors, axis=1, keepdims=True), 1e-12)
+        a_unit = self.anchors / np.maximum(
+            np.linalg.norm(self.anchors, axis=1, keepdims=True), 1e-12
+        )
         anchor = (e_unit @ a_unit.T) / self.anchor_temperature  # (B, K)
         return np.where(self.anchor_mask[None, :], anchor, linear)
 
@@ -108,7 +112,9 @@ def fit_head(
         The head, or None when no activity has a labelled window.
     """
     if embeddings.shape[0] != len(labels):
-        raise ValueError(f"embeddings ({embeddings.shape[0]}) and labels ({len(labels)}) differ in length")
+        raise ValueError(
+            f"embeddings ({embeddings.shape[0]}) and labels ({len(labels)}) differ in length"
+        )
     labels_arr = np.asarray(labels)
     present = tuple(a for a in activities if (labels_arr == a).any())
     if not present:
@@ -119,7 +125,9 @@ def fit_head(
     linear = counts >= min_windows
     if linear.sum() < 2:  # a regression needs two classes
         linear[:] = False
-    anchors = np.stack([e[labels_arr == a].mean(axis=0) for a in present]).astype(np.float32)  # (K, E)
+    anchors = np.stack([e[labels_arr == a].mean(axis=0) for a in present]).astype(
+        np.float32
+    )  # (K, E)
     mean = e.mean(axis=0)
     std = e.std(axis=0) + 1e-6
     coef = np.zeros((len(present), dim), np.float32)
@@ -175,7 +183,9 @@ class Smoother:
     def reset(self) -> None:
         self._state = {}
 
-    def __call__(self, probabilities: dict[str, float], t: float, source: str, latency_ms: float = 0.0) -> Prediction:
+    def __call__(
+        self, probabilities: dict[str, float], t: float, source: str, latency_ms: float = 0.0
+    ) -> Prediction:
         """Fold in one window's probabilities and return the smoothed prediction."""
         if set(probabilities) != set(self._state):  # activities changed: restart smoothing
             self._state = dict(probabilities)

@@ -13,6 +13,7 @@ Ctrl+C / SIGTERM or after ``--duration`` seconds (or at the end of a non-looping
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import math
 import signal
@@ -30,25 +31,48 @@ REPLAY_DRAIN_S = 3.0  # after a replay ends, let the last windows through
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python app.py", description="comodo-live: continual video→IMU distillation, IMU-only recognition."
+        prog="python app.py",
+        description="comodo-live: continual video→IMU distillation, IMU-only recognition.",
     )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--demo", action="store_true", help="run on the synthetic demo session")
-    source.add_argument("--replay", metavar="FILE.xdf", help="replay a recorded session (file or folder)")
+    source.add_argument(
+        "--replay", metavar="FILE.xdf", help="replay a recorded session (file or folder)"
+    )
     parser.add_argument("--headless", action="store_true", help="no window: status lines on stdout")
-    parser.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
-    parser.add_argument("--camera-off-after", type=float, default=None, metavar="S",
-                        help="switch the camera off (privacy mode) after S seconds")
-    parser.add_argument("--config", metavar="FILE.toml", help="configuration file (default: built-in defaults)")
-    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
-                        help="override one config value (repeatable), e.g. --set window.hop_s=0.25")
+    parser.add_argument(
+        "--duration", type=float, default=None, metavar="S", help="stop after S seconds"
+    )
+    parser.add_argument(
+        "--camera-off-after",
+        type=float,
+        default=None,
+        metavar="S",
+        help="switch the camera off (privacy mode) after S seconds",
+    )
+    parser.add_argument(
+        "--config", metavar="FILE.toml", help="configuration file (default: built-in defaults)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config value (repeatable), e.g. --set window.hop_s=0.25",
+    )
     parser.add_argument("--name", help="session name (session.name)")
     parser.add_argument("--root", help="folder for session folders (session.root)")
-    parser.add_argument("--resume", metavar="latest|PATH", help="resume learning from a session checkpoint")
-    parser.add_argument("--no-record", action="store_true", help="do not record XDF/video (session.record=false)")
+    parser.add_argument(
+        "--resume", metavar="latest|PATH", help="resume learning from a session checkpoint"
+    )
+    parser.add_argument(
+        "--no-record", action="store_true", help="do not record XDF/video (session.record=false)"
+    )
     parser.add_argument("--speed", type=float, help="replay speed factor (source.replay_speed)")
     parser.add_argument("--loop", action="store_true", help="loop the replay (source.replay_loop)")
-    parser.add_argument("--status-every", type=float, default=5.0, metavar="S", help="headless status period, s")
+    parser.add_argument(
+        "--status-every", type=float, default=5.0, metavar="S", help="headless status period, s"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     return parser
 
@@ -61,8 +85,12 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
     if args.replay:
         overrides["source.mode"] = "replay"
         overrides["source.replay_path"] = args.replay
-    for flag, key in (("name", "session.name"), ("root", "session.root"), ("resume", "session.resume"),
-                      ("speed", "source.replay_speed")):
+    for flag, key in (
+        ("name", "session.name"),
+        ("root", "session.root"),
+        ("resume", "session.resume"),
+        ("speed", "source.replay_speed"),
+    ):
         if getattr(args, flag) is not None:
             overrides[key] = getattr(args, flag)
     if args.no_record:
@@ -80,10 +108,12 @@ def status_line(elapsed_s: float, snap: EngineSnapshot) -> str:
     if train is not None:
         learning = f"step {train.step}, {train.steps_per_s:4.1f} steps/s, loss {train.loss:.3f}, queue {train.queue_fill:.0%}"
     prediction = "-"
-    if snap.prediction is not None:
+    if snap.prediction is not None and snap.prediction.probabilities:
         prediction = f"{snap.prediction.label} ({snap.prediction.confidence:.2f})"
+    elif not snap.activities:
+        prediction = "- (no activity labelled yet)"
     teacher = ""
-    if snap.teacher_prediction is not None:
+    if snap.teacher_prediction is not None and snap.teacher_prediction.probabilities:
         teacher = f" | teacher says {snap.teacher_prediction.label}"
     camera = "camera ON " if snap.camera_on else "camera OFF"
     errors = f" | errors: {len(snap.errors)}" if snap.errors else ""
@@ -155,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             print(f"error: {exc}", file=sys.stderr, flush=True)
             return 1
-    from gui.app import run  # the window; imported only without --headless
+    run = importlib.import_module("gui.app").run  # the window: imported only without --headless
 
     if args.camera_off_after is not None:
         timer = threading.Timer(args.camera_off_after, controller.set_camera, args=(False,))

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from comodo_live.engine.snapshot import EngineSnapshot
 from comodo_live.engine.sources import Sources, make_marker_outlet, make_sources
 from comodo_live.engine.streams import EngineStreams
 from comodo_live.engine.worker import raise_errors
+from comodo_live.records import PairedWindow
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +41,16 @@ class Controller:
 
     Args:
         config: the app configuration (``config.source.mode``: live, demo or replay).
+        sources_factory: builds the sources instead of ``config.source.mode`` (e.g. a custom
+            LSL publisher): called as ``factory(config, engine_marker_outlet)``.
     """
 
-    def __init__(self, config: AppConfig) -> None:
+    def __init__(
+        self, config: AppConfig, sources_factory: Callable[[AppConfig, Any], Sources] | None = None
+    ) -> None:
         self.config = config
+        self._sources_factory = sources_factory or make_sources
+        self._window_listeners: list[Callable[[PairedWindow], None]] = []
         self.labels = LabelStore(config.predictor.max_windows_per_activity)
         self.board = PredictionBoard(config.predictor.history)
         self.session_dir: Path | None = None
@@ -83,15 +91,19 @@ class Controller:
             torch.set_num_threads(cfg.trainer.torch_threads)
             first_start = self.session_dir is None
             if self.session_dir is None:
-                self.session_dir = session_files.create_session_dir(cfg.session.root, cfg.session.name, cfg)
+                self.session_dir = session_files.create_session_dir(
+                    cfg.session.root, cfg.session.name, cfg
+                )
             checkpoint = session_files.checkpoint_path(self.session_dir)
             try:
                 self.metrics = MetricsLog(self.session_dir / session_files.METRICS_NAME)
                 resume = checkpoint if checkpoint.is_file() else None
                 if resume is None and first_start:
-                    resume = session_files.resolve_resume(cfg.session.resume, cfg.session.root, exclude=self.session_dir)
+                    resume = session_files.resolve_resume(
+                        cfg.session.resume, cfg.session.root, exclude=self.session_dir
+                    )
                 self.marker_outlet = make_marker_outlet()
-                self.sources = make_sources(cfg, self.marker_outlet)
+                self.sources = self._sources_factory(cfg, self.marker_outlet)
                 self.pipeline = Pipeline(
                     cfg, self.labels, self.board, checkpoint, self.metrics, truth=self._truth
                 )
@@ -100,7 +112,12 @@ class Controller:
                     self.pipeline.resume(resume)
                 self.sources.start()
                 self.streams = EngineStreams(
-                    cfg, self.sources, self.session_dir, self.pipeline.submit, self.marker_outlet, self._on_marker
+                    cfg,
+                    self.sources,
+                    self.session_dir,
+                    self.pipeline.submit,
+                    self.marker_outlet,
+                    self._on_marker,
                 )
                 self.streams.start()
                 self.pipeline.start()
@@ -173,6 +190,18 @@ class Controller:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def add_window_listener(self, listener: Callable[[PairedWindow], None]) -> None:
+        """Also hand every window to ``listener`` (windowing thread; keep it fast). For
+        benchmarks and tools that evaluate on the same windows the engine sees."""
+        self._window_listeners.append(listener)
+
+    def _on_window(self, paired: PairedWindow) -> None:
+        pipeline = self.pipeline
+        if pipeline is not None:
+            pipeline.submit(paired)
+        for listener in self._window_listeners:
+            listener(paired)
 
     def _on_marker(self, t: float, text: str) -> None:
         """Label markers from the sources' marker streams (other lab software, replays)."""
@@ -315,7 +344,9 @@ class Controller:
 
     def select_stream(self, stream_type: str, source_id: str) -> None:
         """Stream picker: the engine reads exactly the streams of its own sources (no-op)."""
-        self.report_error(f"stream selection is fixed by the session's sources ({stream_type}: {source_id})")
+        self.report_error(
+            f"stream selection is fixed by the session's sources ({stream_type}: {source_id})"
+        )
 
     # --- queries ------------------------------------------------------------------------------
     def imu_plot_data(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:

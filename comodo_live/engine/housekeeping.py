@@ -50,7 +50,11 @@ class Housekeeper(Worker):
 
     def metrics_record(self) -> dict[str, Any]:
         ctl = self.controller
-        record: dict[str, Any] = {"type": "metrics", "wall_time": time.time(), "camera_on": ctl.camera_on}
+        record: dict[str, Any] = {
+            "type": "metrics",
+            "wall_time": time.time(),
+            "camera_on": ctl.camera_on,
+        }
         pipeline = ctl.pipeline
         if pipeline is not None:
             stats = pipeline.trainer.stats
@@ -81,7 +85,9 @@ class Housekeeper(Worker):
         student = ctl.board.student
         teacher_pred = ctl.board.teacher
         record["prediction"] = None if student is None else [student.label, student.confidence]
-        record["teacher_prediction"] = None if teacher_pred is None else [teacher_pred.label, teacher_pred.confidence]
+        record["teacher_prediction"] = (
+            None if teacher_pred is None else [teacher_pred.label, teacher_pred.confidence]
+        )
         return record
 
     def write_metrics(self) -> None:

@@ -70,7 +70,11 @@ class ChannelStats:
     def state(self) -> dict[str, object]:
         if self._mean is None or self._std is None:
             return {"ready": False}
-        return {"ready": True, "mean": torch.from_numpy(self._mean.copy()), "std": torch.from_numpy(self._std.copy())}
+        return {
+            "ready": True,
+            "mean": torch.from_numpy(self._mean.copy()),
+            "std": torch.from_numpy(self._std.copy()),
+        }
 
     def load_state(self, state: dict[str, object]) -> None:
         """Restore; ready statistics count as already applied (the student state holds them)."""

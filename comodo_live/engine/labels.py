@@ -193,7 +193,9 @@ class LabelStore:
     def teacher_anchors(self) -> tuple[tuple[str, ...], np.ndarray]:
         """Activities with teacher embeddings and their L2-normalised mean embeddings (K, D)."""
         with self._lock:
-            pairs = [(n, np.mean(self._teacher[n], axis=0)) for n in self._activities if self._teacher[n]]
+            pairs = [
+                (n, np.mean(self._teacher[n], axis=0)) for n in self._activities if self._teacher[n]
+            ]
         if not pairs:
             return (), np.zeros((0, 0), np.float32)
         anchors = np.stack([p[1] for p in pairs]).astype(np.float32)  # (K, D)
@@ -218,7 +220,13 @@ class LabelStore:
         assert isinstance(windows, dict) and isinstance(teacher, dict)
         with self._lock:
             self._activities = activities
-            self._windows = {n: deque(map(np.asarray, windows.get(n, [])), maxlen=self.max_per_activity) for n in activities}
-            self._teacher = {n: deque(map(np.asarray, teacher.get(n, [])), maxlen=self.max_per_activity) for n in activities}
+            self._windows = {
+                n: deque(map(np.asarray, windows.get(n, [])), maxlen=self.max_per_activity)
+                for n in activities
+            }
+            self._teacher = {
+                n: deque(map(np.asarray, teacher.get(n, [])), maxlen=self.max_per_activity)
+                for n in activities
+            }
             self._intervals.clear()
             self._version += 1

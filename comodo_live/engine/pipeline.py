@@ -89,12 +89,29 @@ class Pipeline:
         teacher = teacher if teacher is not None else make_teacher(config.teacher)
         projection = make_projection(config.teacher, teacher.feature_dim)
         self.student = build_student(config)
-        self.replay = ReplayStore(config.trainer.replay_size, len(IMU_CHANNELS), config.window.samples, config.teacher.embed_dim)
-        self.trainer = TrainerWorker(config.trainer, self.student, self.replay, self._periodic_checkpoint, config.student.seed)
-        self.teacher = TeacherWorker(teacher, projection, self._on_pair, config.teacher.stats_warmup_clips)
+        self.replay = ReplayStore(
+            config.trainer.replay_size,
+            len(IMU_CHANNELS),
+            config.window.samples,
+            config.teacher.embed_dim,
+        )
+        self.trainer = TrainerWorker(
+            config.trainer,
+            self.student,
+            self.replay,
+            self._periodic_checkpoint,
+            config.student.seed,
+        )
+        self.teacher = TeacherWorker(
+            teacher, projection, self._on_pair, config.teacher.stats_warmup_clips
+        )
         self.predictor = PredictorWorker(config.predictor, self._on_prediction)
-        self.classifier = ClassifierWorker(config.predictor, labels, self.trainer.take_snapshot, self.predictor.set_model)
-        self._teacher_smoother = Smoother(config.predictor.smoothing_alpha, config.predictor.confidence_threshold)
+        self.classifier = ClassifierWorker(
+            config.predictor, labels, self.trainer.take_snapshot, self.predictor.set_model
+        )
+        self._teacher_smoother = Smoother(
+            config.predictor.smoothing_alpha, config.predictor.confidence_threshold
+        )
         self._checkpoint_lock = threading.Lock()
         self.checkpoints_written = 0
         self.windows_seen = 0
@@ -113,7 +130,9 @@ class Pipeline:
     # --- lifecycle ----------------------------------------------------------------------------
     def resume(self, path: Path) -> None:
         """Restore learning state from a session checkpoint (before :meth:`start`)."""
-        session_state.restore(session_state.load_state(path), self.trainer, self.teacher, self.labels)
+        session_state.restore(
+            session_state.load_state(path), self.trainer, self.teacher, self.labels
+        )
         self.resumed_from = path
 
     def start(self) -> None:
@@ -174,7 +193,12 @@ class Pipeline:
             return
         names, anchors = self.labels.teacher_anchors()
         prediction = teacher_prediction(
-            z_v, names, anchors, self.config.predictor.anchor_temperature, self._teacher_smoother, imu.t_end
+            z_v,
+            names,
+            anchors,
+            self.config.predictor.anchor_temperature,
+            self._teacher_smoother,
+            imu.t_end,
         )
         self.board.add_teacher(prediction)
 

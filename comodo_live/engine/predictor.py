@@ -99,13 +99,19 @@ class PredictorWorker(Worker):
         if model is None:
             return None
         data = window.data
-        if data.ndim != 2 or data.shape[0] != model.encoder.in_channels or not np.isfinite(data).all():
+        if (
+            data.ndim != 2
+            or data.shape[0] != model.encoder.in_channels
+            or not np.isfinite(data).all()
+        ):
             self.invalid += 1
             return None
         probabilities: dict[str, float] = {}
         if model.head is not None:
             with torch.inference_mode():
-                x = torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32))[None]  # (1, C, N)
+                x = torch.from_numpy(np.ascontiguousarray(data, dtype=np.float32))[
+                    None
+                ]  # (1, C, N)
                 embedding = model.encoder.encode(x).numpy()  # (1, E)
             probs = model.head.probabilities(embedding)[0]  # (K,)
             probabilities = dict(zip(model.head.activities, map(float, probs), strict=True))

@@ -30,7 +30,9 @@ ENCODE_BATCH = 256
 def encode_windows(encoder: ImuStudent, windows: np.ndarray) -> np.ndarray:
     """(M, C, N) windows → (M, E) float32 embeddings, in batches."""
     out = [
-        encoder.encode(torch.from_numpy(np.ascontiguousarray(windows[i : i + ENCODE_BATCH]))).numpy()
+        encoder.encode(
+            torch.from_numpy(np.ascontiguousarray(windows[i : i + ENCODE_BATCH]))
+        ).numpy()
         for i in range(0, windows.shape[0], ENCODE_BATCH)
     ]
     return np.concatenate(out).astype(np.float32)
@@ -82,7 +84,9 @@ class ClassifierWorker(Worker):
             now = time.monotonic()
             labels_changed = self.labels.version != self._fitted_version
             fresh_model = self._pending is not None and (
-                self._current is None or now - self._last_fit >= self.config.refit_every_s or snap_urgent(self._pending, self._current)
+                self._current is None
+                or now - self._last_fit >= self.config.refit_every_s
+                or snap_urgent(self._pending, self._current)
             )
             if (labels_changed and now - self._last_fit >= MIN_REFIT_S) or fresh_model:
                 self._refit()
@@ -110,7 +114,9 @@ class ClassifierWorker(Worker):
                 version,
             )
             if head is not None:
-                predicted = np.asarray(head.activities)[head.probabilities(embeddings).argmax(axis=1)]
+                predicted = np.asarray(head.activities)[
+                    head.probabilities(embeddings).argmax(axis=1)
+                ]
                 self.labelled_accuracy = float(np.mean(predicted == np.asarray(names)))
         self.head = head
         self._fitted_version = version

@@ -27,7 +27,12 @@ class ReplayStore:
     """
 
     def __init__(self, capacity: int, channels: int, samples: int, dim: int) -> None:
-        for name, value in (("capacity", capacity), ("channels", channels), ("samples", samples), ("dim", dim)):
+        for name, value in (
+            ("capacity", capacity),
+            ("channels", channels),
+            ("samples", samples),
+            ("dim", dim),
+        ):
             if value < 1:
                 raise ValueError(f"{name} must be >= 1, got {value}")
         self.capacity = int(capacity)
@@ -73,7 +78,9 @@ class ReplayStore:
             self._added += 1
         return True
 
-    def sample(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def sample(
+        self, batch: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A training batch: every not-yet-queued pair (newest first, up to ``batch``) plus
         random older pairs, without repetition.
 
@@ -86,7 +93,11 @@ class ReplayStore:
             order = (self._next - 1 - np.arange(count)) % self.capacity  # newest first
             fresh = order[~self._queued[order]][:size]
             rest = np.setdiff1d(order, fresh, assume_unique=True)
-            extra = rng.choice(rest, size - fresh.size, replace=False) if size > fresh.size else rest[:0]
+            extra = (
+                rng.choice(rest, size - fresh.size, replace=False)
+                if size > fresh.size
+                else rest[:0]
+            )
             slots = np.concatenate([fresh, extra]).astype(np.int64)
             return slots, self._imu[slots].copy(), self._z[slots].copy()
 

@@ -8,7 +8,13 @@ from typing import Any
 
 from comodo_live.config import AppConfig
 from comodo_live.streams.frames import FrameBus, frame_bus
-from comodo_live.streams.names import FRAME_INDEX_TYPE, IMU_TYPE, MARKER_CAMERA_OFF, MARKER_CAMERA_ON, MARKER_TYPE
+from comodo_live.streams.names import (
+    FRAME_INDEX_TYPE,
+    IMU_TYPE,
+    MARKER_CAMERA_OFF,
+    MARKER_CAMERA_ON,
+    MARKER_TYPE,
+)
 
 
 class ReplaySources:
@@ -34,7 +40,9 @@ class ReplaySources:
             frame_size=(config.camera.width_px, config.camera.height_px),
         )
         self.markers = markers
-        imu = [t for t in self.player.tracks if t.type == IMU_TYPE and t.channel_count == 6 and len(t)]
+        imu = [
+            t for t in self.player.tracks if t.type == IMU_TYPE and t.channel_count == 6 and len(t)
+        ]
         if not imu:
             found = [(t.name, t.type, t.channel_count) for t in self.player.tracks]
             raise ValueError(
@@ -49,7 +57,9 @@ class ReplaySources:
             self.frame_bus = frame_bus(self.player.frame_server.source_id)
         ordered = sorted(
             (t for t in self.player.tracks if t.type == MARKER_TYPE and len(t)),
-            key=lambda t: t.name != "SyntheticMarkers",  # the ground truth first (windower reads it)
+            key=lambda t: (
+                t.name != "SyntheticMarkers"
+            ),  # the ground truth first (windower reads it)
         )
         self.marker_source_ids: tuple[str, ...] = tuple(t.source_id for t in ordered)
         if not config.camera.on_at_start:

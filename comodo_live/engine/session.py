@@ -3,6 +3,7 @@ file, ``checkpoints/``, ``metrics.jsonl`` and the session's ``config.toml``."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
@@ -58,7 +59,11 @@ def resolve_resume(spec: str, root: str | Path, exclude: Path | None = None) -> 
         return None
     if spec == "latest":
         candidates = sorted(
-            (p for p in Path(root).glob(f"*/{CHECKPOINT_DIR}/{CHECKPOINT_NAME}") if p.parents[1] != exclude),
+            (
+                p
+                for p in Path(root).glob(f"*/{CHECKPOINT_DIR}/{CHECKPOINT_NAME}")
+                if p.parents[1] != exclude
+            ),
             key=lambda p: p.stat().st_mtime,
         )
         return candidates[-1] if candidates else None
@@ -75,8 +80,6 @@ def folder_bytes(session_dir: str | Path) -> int:
     total = 0
     folder = Path(session_dir)
     for path in [*folder.glob("session*.xdf"), *folder.glob("video*.avi")]:
-        try:
+        with contextlib.suppress(OSError):
             total += path.stat().st_size
-        except OSError:
-            pass
     return total

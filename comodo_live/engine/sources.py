@@ -132,7 +132,9 @@ class LiveSources:
         from drivers.imu import ImuDriver
 
         prefix = unique_prefix("live")
-        self.imu_driver = ImuDriver(_imu_source(config.imu.source, config.imu.rate_hz), f"{prefix}-imu")
+        self.imu_driver = ImuDriver(
+            _imu_source(config.imu.source, config.imu.rate_hz), f"{prefix}-imu"
+        )
         self.imu_source_id = self.imu_driver.source_id
         self.camera: Any = None
         self.camera_source_id: str | None = None

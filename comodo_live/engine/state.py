@@ -85,9 +85,14 @@ def build_state(
         {
             "teacher": config.teacher.name,
             "teacher_config": dict(teacher.teacher.config),
-            "teacher_projection": {"config": teacher.projection.config, "state": teacher.projection_state()},
+            "teacher_projection": {
+                "config": teacher.projection.config,
+                "state": teacher.projection_state(),
+            },
             "labels": labels_state(labels),
-            "labelled_windows": windows if names else np.zeros((0, 6, config.window.samples), np.float32),
+            "labelled_windows": windows
+            if names
+            else np.zeros((0, 6, config.window.samples), np.float32),
             "labelled_labels": names,
             "labelled_counts": labels.counts(),
             "classifier": classifier,
@@ -118,7 +123,9 @@ def load_state(path: str | Path) -> dict[str, Any]:
     return load_checkpoint(path, KIND)
 
 
-def restore(state: dict[str, Any], trainer: TrainerWorker, teacher: TeacherWorker, labels: LabelStore) -> None:
+def restore(
+    state: dict[str, Any], trainer: TrainerWorker, teacher: TeacherWorker, labels: LabelStore
+) -> None:
     """Load a checkpoint into freshly built workers (before they start).
 
     Raises:

@@ -197,7 +197,7 @@ class EngineStreams:
         reader = self.imu_reader
         if reader is None or reader.buffer is None:
             return np.zeros(0), np.zeros((6, 0), np.float32)
-        count = max(1, int(math.ceil(seconds * max(reader.nominal_srate, 1.0))))
+        count = max(1, math.ceil(seconds * max(reader.nominal_srate, 1.0)))
         t, values, _ = reader.newest(count)
         if t.size:
             keep = t >= t[-1] - seconds

@@ -30,11 +30,16 @@ def make_teacher(config: TeacherConfig) -> Teacher:
     """Build the configured frozen teacher (EfficientNet-Lite0 offline by default)."""
     if config.name == "efficientnet-lite0":
         return build_teacher(
-            config.name, num_segments=config.segments, frames=config.frames, input_size=config.size_px
+            config.name,
+            num_segments=config.segments,
+            frames=config.frames,
+            input_size=config.size_px,
         )
     if config.name in ("videomae", "timesformer", "xclip"):
         if not config.path:
-            raise ValueError(f"teacher.path must name a local model folder for teacher {config.name!r}")
+            raise ValueError(
+                f"teacher.path must name a local model folder for teacher {config.name!r}"
+            )
         return build_teacher(config.name, path_or_id=config.path)
     raise ValueError(
         f"teacher.name = {config.name!r} is not a video teacher; "
@@ -45,7 +50,11 @@ def make_teacher(config: TeacherConfig) -> Teacher:
 def make_projection(config: TeacherConfig, feature_dim: int) -> FrozenTeacherProjection:
     """The seeded, frozen teacher projection (feature centring with a running mean)."""
     return FrozenTeacherProjection(
-        feature_dim, config.proj_hidden, config.embed_dim, seed=config.proj_seed, centre=config.centre_features
+        feature_dim,
+        config.proj_hidden,
+        config.embed_dim,
+        seed=config.proj_seed,
+        centre=config.centre_features,
     )
 
 

@@ -76,7 +76,9 @@ class TrainerWorker(Worker):
         self.ema: ImuStudent = copy.deepcopy(student).eval().requires_grad_(False)
         self.replay = replay
         self.queue = TeacherQueue(config.queue_size, replay.dim)
-        self.optimizer = torch.optim.AdamW(student.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.optimizer = torch.optim.AdamW(
+            student.parameters(), lr=config.lr, weight_decay=config.weight_decay
+        )
         self.imu_stats = ChannelStats(student.in_channels, config.imu_stats_windows)
         self.augment = ImuAugment() if config.augment else None
         self._checkpoint = checkpoint
@@ -95,7 +97,9 @@ class TrainerWorker(Worker):
         self._snapshots: deque[EncoderSnapshot] = deque(maxlen=1)
         self._serial = 0
         self._last_publish = -np.inf
-        self.state_lock = threading.Lock()  # held while the models change (checkpoints read under it)
+        self.state_lock = (
+            threading.Lock()
+        )  # held while the models change (checkpoints read under it)
 
     # --- what other threads read --------------------------------------------------------------
     @property
@@ -178,7 +182,10 @@ class TrainerWorker(Worker):
             now = time.monotonic()
             if now - self._last_publish >= self.config.publish_every_s:
                 self.publish_snapshot()
-            if self._checkpoint is not None and now - self._last_checkpoint >= self.config.checkpoint_every_s:
+            if (
+                self._checkpoint is not None
+                and now - self._last_checkpoint >= self.config.checkpoint_every_s
+            ):
                 self._last_checkpoint = now
                 self._checkpoint()
             if len(self.replay) < self.config.min_pairs or not self.imu_stats.applied:
@@ -225,13 +232,18 @@ class TrainerWorker(Worker):
             if not np.isfinite(grad_norm) or grad_norm > cfg.divergence_norm:
                 return self._diverged(f"gradient norm is {grad_norm:.3g}")
             self.optimizer.step()
-            param_norm = float(torch.linalg.vector_norm(torch.stack([p.detach().norm() for p in params])))
+            param_norm = float(
+                torch.linalg.vector_norm(torch.stack([p.detach().norm() for p in params]))
+            )
             if not np.isfinite(param_norm) or param_norm > cfg.divergence_norm:
                 return self._diverged(f"parameter norm is {param_norm:.3g}")
             fresh = torch.from_numpy(self.replay.mark_queued(slots))
             if self.step % DIAGNOSTICS_EVERY == 0:
                 entries = self.queue.entries()
-                self._diag = (target_entropy(z_v, entries, cfg.tau_t), mean_pairwise_cosine(torch.cat([entries, z_v])))
+                self._diag = (
+                    target_entropy(z_v, entries, cfg.tau_t),
+                    mean_pairwise_cosine(torch.cat([entries, z_v])),
+                )
             self.queue.enqueue(z_v[fresh])
             self._update_ema()
             self.step += 1
@@ -256,7 +268,9 @@ class TrainerWorker(Worker):
             self.student.load_state_dict(self._good["student"])
             self.optimizer.load_state_dict(self._good["optimizer"])
             self.rollbacks += 1
-        logger.warning("trainer: skipped step %d (%s); rolled back to the last good state", self.step, reason)
+        logger.warning(
+            "trainer: skipped step %d (%s); rolled back to the last good state", self.step, reason
+        )
         return False
 
     def _save_good_state(self) -> None:

@@ -22,6 +22,7 @@ class CardInfo:
         teacher: teacher model used for distillation.
         agreement: student–teacher agreement over recent camera-on windows, [0, 1].
         labelled_accuracy: student accuracy on the labelled stretches, [0, 1].
+        labelled_accuracy_note: where ``labelled_accuracy`` was measured.
         labelled_windows: activity → labelled windows used for the classifier.
         student: student architecture summary (e.g. its config).
         notes: free text.
@@ -34,6 +35,7 @@ class CardInfo:
     teacher: str | None = None
     agreement: float | None = None
     labelled_accuracy: float | None = None
+    labelled_accuracy_note: str = ""
     labelled_windows: dict[str, int] = field(default_factory=dict)
     student: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
@@ -58,6 +60,12 @@ def _fmt(value: Any, unit: str = "", percent: bool = False) -> str:
     return f"{value}{unit}"
 
 
+def _student(config: Mapping[str, Any]) -> str:
+    if not config:
+        return "not recorded"
+    return ", ".join(f"{k}={v}" for k, v in config.items())
+
+
 def render_model_card(
     info: CardInfo, head: HeadSpec, pre: Preprocessing, parity: Mapping[str, Any], created: str
 ) -> str:
@@ -80,9 +88,10 @@ def render_model_card(
             "## Training",
             f"- Training time: {trained}; optimiser steps: {_fmt(info.steps)}",
             f"- Teacher: {_fmt(info.teacher)}; queue size: {_fmt(info.queue_size)}",
-            f"- Student: {info.student or 'not recorded'} (EMA weights exported)",
+            f"- Student: {_student(info.student)} (EMA weights exported)",
             f"- Student–teacher agreement: {_fmt(info.agreement, percent=True)}",
-            f"- Accuracy on labelled stretches: {_fmt(info.labelled_accuracy, percent=True)}",
+            f"- Accuracy on labelled stretches: {_fmt(info.labelled_accuracy, percent=True)}"
+            + (f" ({info.labelled_accuracy_note})" if info.labelled_accuracy_note else ""),
             f"- Labelled windows per activity: {labelled}",
             "",
             "## Activities",

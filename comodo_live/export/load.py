@@ -50,6 +50,38 @@ class ImportedModel:
         """Training facts recorded at export (steps, teacher, queue size, ...)."""
         return dict(self.package.manifest.get("card", {}))
 
+    def session_seed(self) -> dict[str, Any]:
+        """The parts of an engine session checkpoint this package can seed (engine/state.py
+        names): ``student_config``, ``student`` and ``ema_student`` (state dicts), ``classifier``
+        (``LinearHead.as_dict()`` fields + ``unknown_threshold``/``smoothing_alpha``, tensors)
+        and ``preprocessing``. Queue, optimiser, replay and teacher projection start fresh."""
+        weights = {k: v.detach().clone() for k, v in self.student.state_dict().items()}
+        classifier: dict[str, Any] = {
+            name: torch.from_numpy(np.array(value)) for name, value in self.head.to_arrays().items()
+        }
+        classifier |= {
+            "activities": list(self.head.activities),
+            "anchor_temperature": self.head.anchor_temperature,
+            "l2_normalise": self.head.l2_normalise,
+            "unknown_threshold": self.head.unknown_threshold,
+            "smoothing_alpha": self.head.smoothing_alpha,
+        }
+        pre = self.preprocessing
+        return {
+            "student_config": dict(getattr(self.student, "config", {})),
+            "student": weights,
+            "ema_student": {k: v.clone() for k, v in weights.items()},
+            "classifier": classifier,
+            "preprocessing": {
+                "channels": list(pre.channels),
+                "units": list(pre.units),
+                "rate_hz": pre.rate_hz,
+                "window_s": pre.window_s,
+                "window_samples": pre.window_samples,
+                "hop_s": pre.hop_s,
+            },
+        }
+
 
 def _arrays(package: ModelPackage, name: str) -> dict[str, np.ndarray]:
     if name not in package.manifest["files"]:

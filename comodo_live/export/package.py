@@ -206,6 +206,10 @@ def export_model(
     head = as_head_spec(classifier, activities)
     pre = as_preprocessing(student, preprocessing)
     info = card_info if isinstance(card_info, CardInfo) else CardInfo.from_mapping(card_info)
+    if not info.student:
+        info = CardInfo.from_mapping(
+            {**info.to_json(), "student": dict(getattr(student, "config", {}))}
+        )
     parity_windows, source = _parity_windows(windows, pre)
     source = source or windows_source
     model = ActivityModel(student, head)
@@ -226,8 +230,13 @@ def export_model(
         if labels is not None and info.labelled_accuracy is None and windows is not None:
             predicted = torch_outputs(model, np.asarray(windows, np.float32))["logits"].argmax(1)
             hits = [head.activities[p] == y for p, y in zip(predicted, labels, strict=True)]
+            note = "measured at export on the labelled windows the classifier was fit on"
             info = CardInfo.from_mapping(
-                {**info.to_json(), "labelled_accuracy": float(np.mean(hits))}
+                {
+                    **info.to_json(),
+                    "labelled_accuracy": float(np.mean(hits)),
+                    "labelled_accuracy_note": note,
+                }
             )
         _write_files(
             staging,

@@ -18,8 +18,6 @@ import json
 import sys
 import time
 
-import comodo_live  # noqa: F401  (LSLAPICFG before labrecorder's liblsl loads)
-
 STATUS = "@@recorder"
 
 

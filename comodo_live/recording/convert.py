@@ -21,8 +21,8 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import cv2
 import numpy as np
 import pylsl
@@ -52,7 +52,7 @@ def read_imu_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         ValueError: missing columns, unknown units, or times that are not increasing.
     """
-    table = np.genfromtxt(path, delimiter=",", names=True, dtype=np.float64)
+    table: Any = np.genfromtxt(path, delimiter=",", names=True, dtype=np.float64)
     names = list(table.dtype.names or ())
     if "time_s" not in names or len(names) != 7:
         raise ValueError(f"{path}: expected columns time_s + 6 IMU columns, got {names}")
@@ -106,7 +106,9 @@ def _imu_info(source_id: str, rate_hz: float, origin: str) -> pylsl.StreamInfo:
         channel = channels.append_child("channel")
         channel.append_child_value("label", label)
         channel.append_child_value("unit", unit)
-        channel.append_child_value("type", "Acceleration" if "accel" in label else "AngularVelocity")
+        channel.append_child_value(
+            "type", "Acceleration" if "accel" in label else "AngularVelocity"
+        )
     info.desc().append_child("acquisition").append_child_value("source", origin)
     return info
 
@@ -146,7 +148,9 @@ def convert(video: Path, imu_csv: Path, out: Path, chunk: int = 256) -> ConvertR
         indices = np.arange(len(frame_t), dtype=np.float64)[:, None]  # (F, 1)
         for start in range(0, max(len(imu_t), len(frame_t)), chunk):
             if start < len(imu_t):
-                imu_outlet.push_chunk(imu[start : start + chunk], (t0 + imu_t[start : start + chunk]).tolist())
+                imu_outlet.push_chunk(
+                    imu[start : start + chunk], (t0 + imu_t[start : start + chunk]).tolist()
+                )
             if start < len(frame_t):
                 stamps = (t0 + frame_t[start : start + chunk]).tolist()
                 frame_outlet.push_chunk(indices[start : start + chunk], stamps)
@@ -156,8 +160,9 @@ def convert(video: Path, imu_csv: Path, out: Path, chunk: int = 256) -> ConvertR
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m comodo_live.recording.convert",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m comodo_live.recording.convert", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--video", type=Path, required=True, help="video file (e.g. .mp4)")
     parser.add_argument("--imu-csv", type=Path, required=True, help="IMU CSV (time_s + 6 columns)")
     parser.add_argument("--out", type=Path, required=True, help="session folder to create")
@@ -167,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {result.xdf} ({result.imu_samples} IMU samples at {result.imu_rate_hz:.1f} Hz, "
-          f"{result.frames} frame indices at {result.fps:.2f} fps) and {result.video}")
+    print(
+        f"wrote {result.xdf} ({result.imu_samples} IMU samples at {result.imu_rate_hz:.1f} Hz, "
+        f"{result.frames} frame indices at {result.fps:.2f} fps) and {result.video}"
+    )
     return 0
 
 

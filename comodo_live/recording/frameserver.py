@@ -28,10 +28,10 @@ logger = logging.getLogger(__name__)
 
 
 class FrameServer:
-    """Decodes ``video`` and publishes frame ``i`` when the frame-index sample ``i`` is due.
+    """Decodes the videos and publishes each frame when its frame-index sample is due.
 
     Args:
-        video: the session's video file.
+        videos: per frame-index sample, the video file its value indexes (None: not served).
         track: the replayed ``VideoFrameIndex`` track (schedule and frame indices).
         period_s: duration of one replay pass, seconds (for ``loop``).
         loop: follow the player's passes.
@@ -42,14 +42,17 @@ class FrameServer:
 
     def __init__(
         self,
-        video: Path,
+        videos: list[Path | None],
         track: Track,
         period_s: float,
         loop: bool,
         frame_size: tuple[int, int] | None = None,
         max_late_s: float = 0.5,
     ) -> None:
-        self.video = Path(video)
+        if len(videos) != len(track):
+            raise ValueError(f"videos must have one entry per frame-index sample ({len(track)})")
+        self.videos = videos
+        self.video = next(v for v in videos if v is not None)  # the first file served
         self.source_id = track.source_id
         self._offsets = track.offsets  # (N,) seconds after the pass start
         self._indices = np.asarray(track.data, dtype=np.float64).reshape(-1).astype(np.int64)
@@ -70,6 +73,9 @@ class FrameServer:
         self.skipped_late = 0
         self.decode_errors = 0
         self.error: BaseException | None = None
+        self._capture: cv2.VideoCapture | None = None
+        self._capture_path: Path | None = None
+        self._position = 0  # index of the next frame the capture returns
 
     def set_camera(self, on: bool) -> None:
         self._camera_on = on
@@ -102,30 +108,43 @@ class FrameServer:
         return False
 
     def _run(self, t0: float) -> None:
-        capture = cv2.VideoCapture(str(self.video))
         try:
-            if not capture.isOpened():
-                raise OSError(f"cannot open session video {self.video}")
-            self._serve(capture, t0)
+            self._serve(t0)
         except Exception as exc:
             self.error = exc
             logger.exception("serving frames of %s stopped", self.video)
             if os.environ.get("COMODO_RAISE") == "1":
                 raise
         finally:
-            capture.release()
+            if self._capture is not None:
+                self._capture.release()
+            self._capture, self._capture_path = None, None
 
-    def _serve(self, capture: cv2.VideoCapture, pass_t0: float) -> None:
-        position = 0  # index of the next frame capture.read() returns
+    def _open(self, path: Path) -> cv2.VideoCapture:
+        if self._capture_path != path or self._capture is None:
+            if self._capture is not None:
+                self._capture.release()
+            self._capture = cv2.VideoCapture(str(path))
+            if not self._capture.isOpened():
+                raise OSError(f"cannot open session video {path}")
+            self._capture_path = path
+            self._position = 0
+        return self._capture
+
+    def _serve(self, pass_t0: float) -> None:
+        items = list(zip(self._offsets.tolist(), self._indices.tolist(), self.videos, strict=True))
         while not self._stop.is_set():
-            for offset, index in zip(self._offsets.tolist(), self._indices.tolist(), strict=True):
+            for offset, index, video in items:
                 due = pass_t0 + offset
-                if index < 0 or not self._camera_on or pylsl.local_clock() - due > self.max_late_s:
-                    if index >= 0 and self._camera_on:
+                late = pylsl.local_clock() - due > self.max_late_s
+                if index < 0 or video is None or not self._camera_on or late:
+                    if late and index >= 0 and video is not None and self._camera_on:
                         self.skipped_late += 1
                     if not self._wait_until(due):
                         return
                     continue
+                capture = self._open(video)
+                position = self._position
                 if index != position:
                     if index < position or index - position > 60:
                         capture.set(cv2.CAP_PROP_POS_FRAMES, index)
@@ -136,9 +155,9 @@ class FrameServer:
                 ok, frame = capture.read()
                 if not ok:
                     self.decode_errors += 1
-                    position = -(10**9)  # unknown: seek next time
+                    self._position = -(10**9)  # unknown: seek next time
                     continue
-                position = index + 1
+                self._position = index + 1
                 small = cv2.resize(frame, self.frame_size, interpolation=cv2.INTER_AREA)
                 small = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)  # (h, w, 3) uint8
                 if not self._wait_until(due):

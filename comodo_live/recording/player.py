@@ -9,7 +9,8 @@ streams get an outlet and push nothing; string streams and video-over-LSL (int8)
 pushed as they are.
 
 If the file has a ``VideoFrameIndex`` stream and the session folder holds its video file
-(``desc/video_file``, else the only video file there), the frames are decoded, downscaled and
+(``video:start:<file>`` markers, else ``desc/video_file``, else the only video file there; see
+:func:`~comodo_live.recording.session.videos_per_frame`), the frames are decoded, downscaled and
 published on :func:`~comodo_live.streams.frames.frame_bus` of the replayed frame-index source_id
 at the replayed frame-index times — what a live camera driver does. :meth:`set_camera` switches
 that off and on (privacy mode during replay: no frames and no frame indices while off).
@@ -25,13 +26,12 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import numpy as np
 import pylsl
 import pyxdf
 
 from comodo_live.recording.frameserver import FrameServer
-from comodo_live.recording.session import find_session, find_video
+from comodo_live.recording.session import find_session, videos_per_frame
 from comodo_live.recording.xdfmeta import read_stream_headers, stream_info_from_xml
 from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
 
@@ -50,7 +50,9 @@ class Track:
         xml: the stream's header XML from the file.
     """
 
-    def __init__(self, stream: dict, xml: str, source_id: str, t_first: float, speed: float) -> None:
+    def __init__(
+        self, stream: dict, xml: str, source_id: str, t_first: float, speed: float
+    ) -> None:
         info = stream["info"]
         self.name = str(info["name"][0])
         self.type = str((info.get("type") or [""])[0] or "")
@@ -112,7 +114,9 @@ class XdfPlayer:
         self.speed = float(speed)
         self.loop = loop
         self.start_delay_s = float(start_delay_s)
-        suffix = source_id_suffix if source_id_suffix is not None else f"-replay-{uuid.uuid4().hex[:8]}"
+        suffix = (
+            source_id_suffix if source_id_suffix is not None else f"-replay-{uuid.uuid4().hex[:8]}"
+        )
         streams, _ = pyxdf.load_xdf(str(self.xdf_path), dejitter_timestamps=False)
         headers = read_stream_headers(self.xdf_path)
         firsts = [float(s["time_stamps"][0]) for s in streams if len(s["time_stamps"])]
@@ -126,15 +130,23 @@ class XdfPlayer:
             self.tracks.append(Track(stream, xml, base + suffix, t_first, self.speed))
         lasts = [float(t.offsets[-1]) for t in self.tracks if len(t)]
         periods = [1.0 / t.nominal_srate for t in self.tracks if t.nominal_srate > 0 and len(t)]
-        self.duration_s = (max(lasts) if lasts else 0.0) + (min(periods) if periods else 0.1) / speed
+        self.duration_s = (max(lasts) if lasts else 0.0) + (
+            min(periods) if periods else 0.1
+        ) / speed
         self.source_ids = {t.original_source_id or t.name: t.source_id for t in self.tracks}
         self.frame_server: FrameServer | None = None
         index_track = next((t for t in self.tracks if t.is_frame_index and len(t)), None)
         if frames and index_track is not None:
-            video = find_video(self.folder, index_track.xml)
-            if video is not None:
+            markers = [
+                (float(t), str(sample[0]))
+                for track in self.tracks
+                if track.is_string and track.channel_count == 1
+                for t, sample in zip(track.timestamps, track.data, strict=True)
+            ]
+            videos = videos_per_frame(self.folder, index_track.xml, index_track.timestamps, markers)
+            if any(v is not None for v in videos):
                 self.frame_server = FrameServer(
-                    video, index_track, self.duration_s, loop, frame_size=frame_size
+                    videos, index_track, self.duration_s, loop, frame_size=frame_size
                 )
         self._camera_on = True
         self._stop = threading.Event()
@@ -154,8 +166,14 @@ class XdfPlayer:
             if track.xml:
                 info = stream_info_from_xml(track.xml, track.source_id)
             else:  # no header chunk (cut file): rebuild from what pyxdf parsed
-                info = pylsl.StreamInfo(track.name, track.type, track.channel_count,
-                                        track.nominal_srate, track.channel_format, track.source_id)
+                info = pylsl.StreamInfo(
+                    track.name,
+                    track.type,
+                    track.channel_count,
+                    track.nominal_srate,
+                    track.channel_format,
+                    track.source_id,
+                )
             max_buffered = 2 if track.is_video else 360
             track.outlet = pylsl.StreamOutlet(info, max_buffered=max_buffered)
         self._opened = True

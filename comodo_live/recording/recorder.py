@@ -13,6 +13,7 @@ Stop order for callers: stop the recorder *before* the sources. LabRecorder writ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -25,11 +26,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import pylsl
 
 from comodo_live.recording._engine import STATUS
-from comodo_live.streams.resolve import StreamDescription, resolve_stream
+from comodo_live.streams.resolve import StreamDescription, resolve_source_ids
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,9 @@ class SessionRecorder:
             raise ValueError("stream_infos is empty and nothing to watch for: nothing to record")
         if not (0 <= flush_s <= 10 and math.isfinite(flush_s)):
             raise ValueError(f"flush_s must be in [0, 10] seconds, got {flush_s}")
-        infos = [
-            resolve_stream(source_id=s, timeout_s=resolve_timeout_s) if isinstance(s, str) else s
-            for s in stream_infos
-        ]
+        wanted = [s for s in stream_infos if isinstance(s, str)]
+        resolved = iter(resolve_source_ids(wanted, resolve_timeout_s))
+        infos = [next(resolved) if isinstance(s, str) else s for s in stream_infos]
         self.streams = [StreamDescription.from_info(i) for i in infos]
         self._xml = [i.as_xml() for i in infos]
         self._watchfor = list(watchfor or [])
@@ -138,9 +137,7 @@ class SessionRecorder:
         )
         # daemon: it holds no file; if this process exits without stop(), the engine sees its
         # stdin close and finalises the file on its own.
-        self._pump = threading.Thread(
-            target=self._read_output, name="recorder-output", daemon=True
-        )
+        self._pump = threading.Thread(target=self._read_output, name="recorder-output", daemon=True)
         self._pump.start()
         config = {"streams": self._xml, "watchfor": self._watchfor, "flush_s": self._flush_s}
         self._send(json.dumps(config))
@@ -172,15 +169,15 @@ class SessionRecorder:
         try:
             self._proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            logger.error("recording engine for %s did not finish in %s s; killed", self.path, timeout)
+            logger.error(
+                "recording engine for %s did not finish in %s s; killed", self.path, timeout
+            )
             self._kill()
         if self._pump is not None:
             self._pump.join(5.0)
         if self._proc.stdin is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._proc.stdin.close()
-            except OSError:
-                pass
         if self._finalised.is_set() and self.path.exists():
             return footer_count(self.path) >= len(self._xml)
         return False
@@ -230,21 +227,23 @@ class SessionRecorder:
         for raw in proc.stdout:
             line = raw.rstrip()
             self._output.append(line)
-            if line.startswith(STATUS):
-                status = line[len(STATUS) :].strip()
+            logger.debug("recording engine: %s", line)
+            # The engine's C++ threads print concurrently (one write per ``<<``), so lines can
+            # interleave: look for the phrases anywhere in a line.
+            found = line.count(_STARTED_LINE)
+            if found:
+                self._started_streams += found
+                if self._started_streams >= len(self._xml):
+                    self._ready = True
+                    self._started.set()
+            if STATUS in line:
+                status = line.split(STATUS, 1)[1].strip()
                 if status == "finalised":
                     self._finalised.set()
                 elif status.startswith("error"):
                     self._failed = status
                     self._started.set()
                 elif status == "started" and not self._xml:
-                    self._ready = True
-                    self._started.set()
-                continue
-            logger.debug("labrecorder: %s", line)
-            if line.startswith(_STARTED_LINE):
-                self._started_streams += 1
-                if self._started_streams >= len(self._xml):
                     self._ready = True
                     self._started.set()
         self._started.set()  # engine exited: unblock start()
@@ -259,4 +258,3 @@ class SessionRecorder:
 
     def _tail(self) -> str:
         return " | ".join(list(self._output)[-8:]) or "(none)"
-

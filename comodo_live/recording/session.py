@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from comodo_live.recording.xdfmeta import desc_text
 
 logger = logging.getLogger(__name__)
@@ -44,9 +46,47 @@ def find_session(path: Path) -> tuple[Path, Path]:
     return found[0], path
 
 
+VIDEO_START_MARKER = "video:start:"  # + file name: frame indices now count that file's frames
+
+
+def videos_per_frame(
+    folder: Path, frame_index_xml: str, frame_times: np.ndarray, markers: list[tuple[float, str]]
+) -> list[Path | None]:
+    """The video file each frame-index sample refers to (None: unknown or missing).
+
+    Frame indices restart at 0 in each new video file. The camera announces files started after
+    its stream was created with ``video:start:<file name>`` markers; a sample belongs to the
+    file of the last such marker at or before it, else to :func:`find_video`'s file.
+
+    Args:
+        folder: the session folder.
+        frame_index_xml: the frame-index stream's header XML.
+        frame_times: (N,) timestamps of the frame-index samples, seconds.
+        markers: ``(timestamp, text)`` of every string marker in the session.
+    """
+    starts = sorted(
+        (t, text[len(VIDEO_START_MARKER) :])
+        for t, text in markers
+        if text.startswith(VIDEO_START_MARKER)
+    )
+    start_times = np.array([t for t, _ in starts])
+    which = np.searchsorted(start_times, frame_times, side="right") - 1  # (N,) -1 = before any
+    default = find_video(folder, frame_index_xml) if np.any(which < 0) else None
+    files = [Path(folder) / name for _, name in starts]
+    present = [f if f.is_file() else None for f in files]
+    for f, ok in zip(files, present, strict=True):
+        if ok is None:
+            logger.warning("video file %s announced by a video:start marker is missing", f)
+    return [default if k < 0 else present[k] for k in which.tolist()]
+
+
 def find_video(folder: Path, frame_index_xml: str) -> Path | None:
     """The session video named by the frame-index stream's metadata, else the only one there."""
-    name = desc_text(frame_index_xml, "video_file", "video/file", "filename") if frame_index_xml else None
+    name = (
+        desc_text(frame_index_xml, "video_file", "video/file", "filename")
+        if frame_index_xml
+        else None
+    )
     if name:
         candidate = Path(folder) / name
         if candidate.is_file():

@@ -10,7 +10,6 @@ import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import pylsl
 
 from comodo_live.streams.resolve import CHANNEL_FORMATS
@@ -80,9 +79,7 @@ def stream_info_from_xml(xml: str, source_id: str) -> pylsl.StreamInfo:
 
     fmt_name = field("channel_format")
     if fmt_name not in CHANNEL_FORMATS:
-        raise ValueError(
-            f"channel_format {fmt_name!r} is not one of {sorted(CHANNEL_FORMATS)}"
-        )
+        raise ValueError(f"channel_format {fmt_name!r} is not one of {sorted(CHANNEL_FORMATS)}")
     info = pylsl.StreamInfo(
         field("name", "unnamed"),
         field("type", ""),

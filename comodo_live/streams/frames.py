@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
 
-class Frame(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Frame:
     """One camera frame. ``rgb``: (H, W, 3) uint8; ``timestamp``: LSL seconds; ``index``: file frame."""
 
     index: int

@@ -14,3 +14,5 @@ MARKER_LABEL_STOP = "label:stop"
 MARKER_ACTIVITY = "activity:"        # ground truth from the synthetic script: "activity:walking"
 MARKER_CAMERA_ON = "camera:on"
 MARKER_CAMERA_OFF = "camera:off"
+MARKER_VIDEO_START = "video:start:"  # + video file name: frame-index values now count that file's frames
+MARKER_VIDEO_STOP = "video:stop:"    # + video file name: that file is finished

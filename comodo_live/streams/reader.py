@@ -8,8 +8,8 @@ loopback). Every chunk is
    clock). The first call blocks ~0.6 s: the thread makes it before its first pull (samples
    wait in the inlet, none is lost, all get the same offset); later refreshes every
    ``time_correction_interval_s`` return liblsl's cached estimate in ~40 µs,
-2. dejittered when the stream is regular (:class:`Dejitter`: running linear fit of timestamp
-   vs. sample count, reset on every gap),
+2. dejittered when the stream is regular (:class:`~comodo_live.streams.dejitter.Dejitter`:
+   running linear fit of timestamp vs. sample count, reset on every gap),
 3. checked for gaps (raw interval > ``gap_factor`` nominal periods) and NaNs (counted, kept),
 4. appended to a :class:`~comodo_live.streams.ringbuffer.RingBuffer` (string streams: a
    bounded deque of ``(timestamp, text)``) and handed to the optional ``on_chunk`` hook.
@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import numpy as np
 import pylsl
 
+from comodo_live.streams.dejitter import Dejitter, Gap
 from comodo_live.streams.resolve import StreamDescription, resolve_stream
 from comodo_live.streams.ringbuffer import RingBuffer
 
@@ -45,14 +45,6 @@ _NUMPY_DTYPES: dict[int, type] = {
 }
 
 ChunkHook = Callable[[np.ndarray, "np.ndarray | list[str]"], None]
-
-
-@dataclass(frozen=True)
-class Gap:
-    """Missing data: no sample between ``t0`` (last before) and ``t1`` (first after), LSL s."""
-
-    t0: float
-    t1: float
 
 
 @dataclass(frozen=True)
@@ -76,90 +68,6 @@ class StreamHealth:
     nan_samples: int
     time_offset_s: float
     error: str | None
-
-
-class Dejitter:
-    """Timestamps of a regular stream from a running linear fit of time vs. sample count.
-
-    The fit is exponentially weighted (``halftime_s``) and restarts at every gap, so one pause
-    of the source never bends the timestamps of the samples after it. Until ``min_samples`` of a
-    segment have arrived the raw timestamps are passed through. Output is non-decreasing.
-
-    Args:
-        nominal_srate: the stream's nominal rate, Hz (> 0).
-        gap_factor: an interval longer than this many nominal periods is a gap.
-        min_gap_s: ... but never shorter than this, seconds.
-        halftime_s: weight half-life of old samples in the fit, seconds.
-        min_samples: samples per segment before fitted timestamps are used.
-        enabled: False to only detect gaps (timestamps pass through unchanged).
-    """
-
-    def __init__(
-        self,
-        nominal_srate: float,
-        gap_factor: float = 5.0,
-        min_gap_s: float = 0.05,
-        halftime_s: float = 30.0,
-        min_samples: int = 10,
-        enabled: bool = True,
-    ) -> None:
-        if not (nominal_srate > 0 and math.isfinite(nominal_srate)):
-            raise ValueError(f"nominal_srate must be finite and > 0, got {nominal_srate}")
-        if gap_factor <= 1:
-            raise ValueError(f"gap_factor must be > 1, got {gap_factor}")
-        self.gap_s = max(gap_factor / nominal_srate, min_gap_s)
-        self.enabled = enabled
-        self.min_samples = max(2, int(min_samples))
-        self._decay = 0.5 ** (1.0 / (halftime_s * nominal_srate))
-        self._last_raw = math.nan
-        self._last_out = -math.inf
-        self._reset(math.nan)
-
-    def _reset(self, origin: float) -> None:
-        self._origin = origin  # raw time of the segment's first sample
-        self._count = 0  # samples in this segment
-        self._w = 0.0  # total (decayed) weight
-        self._mx = self._my = self._cxx = self._cxy = 0.0
-
-    def process(self, timestamps: np.ndarray) -> tuple[np.ndarray, list[Gap]]:
-        """Dejitter one chunk.
-
-        Args:
-            timestamps: (n,) raw (clock-corrected) LSL seconds.
-
-        Returns:
-            ``(timestamps (n,), gaps)``: output times and the gaps found before/inside the chunk.
-        """
-        out = np.empty(len(timestamps), dtype=np.float64)
-        gaps: list[Gap] = []
-        decay = self._decay
-        for i, raw in enumerate(np.asarray(timestamps, dtype=np.float64)):
-            interval = raw - self._last_raw
-            if not math.isnan(interval) and abs(interval) > self.gap_s:
-                gaps.append(Gap(float(self._last_out), float(raw)))
-                self._reset(float(raw))
-                if interval < 0:  # clock reset: restart the output's monotonic floor too
-                    self._last_out = -math.inf
-            elif math.isnan(self._origin):
-                self._reset(float(raw))
-            self._last_raw = raw
-            x, y = float(self._count), raw - self._origin
-            self._count += 1
-            w_old = decay * self._w
-            self._w = w_old + 1.0
-            dx, dy = x - self._mx, y - self._my
-            self._mx += dx / self._w
-            self._my += dy / self._w
-            scale = w_old / self._w
-            self._cxx = decay * self._cxx + scale * dx * dx
-            self._cxy = decay * self._cxy + scale * dx * dy
-            t = raw
-            if self.enabled and self._count >= self.min_samples and self._cxx > 0:
-                t = self._origin + self._my + (self._cxy / self._cxx) * (x - self._mx)
-            t = max(t, self._last_out)
-            self._last_out = t
-            out[i] = t
-        return out, gaps
 
 
 class StreamReader:
@@ -242,6 +150,7 @@ class StreamReader:
         self._inlet: pylsl.StreamInlet | None = None
         self._offset = 0.0
         self._offset_known = threading.Event()
+        self._ready = threading.Event()
         self._samples = 0
         self._nan_samples = 0
         self._gap_count = 0
@@ -259,6 +168,7 @@ class StreamReader:
         if self.running:
             return self
         self._stop.clear()
+        self._ready.clear()
         self.error = None
         inlet = pylsl.StreamInlet(
             self._resolved,
@@ -268,9 +178,15 @@ class StreamReader:
         inlet.open_stream(timeout=open_timeout_s)
         self.info = inlet.info(timeout=open_timeout_s)
         self._inlet = inlet
-        self._thread = threading.Thread(target=self._run, name=f"lsl-reader-{self.description.name}")
+        self._thread = threading.Thread(
+            target=self._run, name=f"lsl-reader-{self.description.name}"
+        )
         self._thread.start()
         return self
+
+    def wait_ready(self, timeout_s: float = 3.0) -> bool:
+        """Wait until the first clock offset is known and samples flow (~0.6 s after start)."""
+        return self._ready.wait(timeout_s)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the thread, join it, close the inlet. Idempotent."""
@@ -278,7 +194,9 @@ class StreamReader:
         if self._thread is not None:
             self._thread.join(timeout_s)
             if self._thread.is_alive():
-                logger.warning("reader thread for %s did not stop in %s s", self.description, timeout_s)
+                logger.warning(
+                    "reader thread for %s did not stop in %s s", self.description, timeout_s
+                )
             self._thread = None
         inlet, self._inlet = self._inlet, None
         if inlet is not None:
@@ -304,6 +222,8 @@ class StreamReader:
             self._offset_known.set()
         except Exception as exc:  # e.g. timeout: offset 0 until a refresh succeeds
             logger.warning("time_correction for %s failed: %s", self.description, exc)
+        finally:
+            self._ready.set()
 
     def _refresh_offset(self, now: float, last: float) -> float:
         inlet = self._inlet
@@ -367,7 +287,9 @@ class StreamReader:
             if values.dtype.kind == "f":
                 self._nan_samples += int(np.isnan(values).any(axis=1).sum())
             if any(gap.t1 < gap.t0 for gap in gaps):  # source clock jumped back
-                logger.warning("timestamps of %s jumped backwards; buffer cleared", self.description)
+                logger.warning(
+                    "timestamps of %s jumped backwards; buffer cleared", self.description
+                )
                 self.buffer.clear()
             self.buffer.push(stamps, values, received)
             payload = values

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import pylsl
 
 
@@ -91,7 +90,7 @@ def _quote(value: str) -> str:
 
 
 def resolve_stream(
-    type: str | None = None,  # noqa: A002  (LSL's own property name)
+    type: str | None = None,
     name: str | None = None,
     source_id: str | None = None,
     timeout_s: float = 5.0,
@@ -136,3 +135,27 @@ def resolve_stream(
     raise StreamNotFoundError(
         f"no LSL stream with {wanted} found within {timeout_s} s; visible streams: {listed}"
     )
+
+
+def resolve_source_ids(source_ids: list[str], timeout_s: float = 5.0) -> list[pylsl.StreamInfo]:
+    """One stream per source_id, in the given order, resolved in a single LSL query.
+
+    Raises:
+        StreamNotFoundError: some source_id was not found (the message lists what was visible).
+    """
+    if not source_ids:
+        return []
+    if len(set(source_ids)) != len(source_ids):
+        raise ValueError(f"source_ids must be distinct, got {source_ids}")
+    if len(source_ids) == 1:
+        return [resolve_stream(source_id=source_ids[0], timeout_s=timeout_s)]
+    predicate = " or ".join(f"source_id={_quote(s)}" for s in source_ids)
+    infos = pylsl.resolve_bypred(predicate, minimum=len(source_ids), timeout=timeout_s)
+    found = {i.source_id(): i for i in infos}
+    missing = [s for s in source_ids if s not in found]
+    if missing:
+        visible = "; ".join(str(d) for d in discover_streams(0.5)) or "none"
+        raise StreamNotFoundError(
+            f"no LSL stream with source_id {missing} within {timeout_s} s; visible streams: {visible}"
+        )
+    return [found[s] for s in source_ids]

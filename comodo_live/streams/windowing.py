@@ -1,8 +1,9 @@
 """IMU windows on the common LSL clock, paired with the frames captured in the same interval.
 
-:class:`Windower` is polled (``poll()``) by the engine every few hundred milliseconds. Window
-ends lie on a ``hop_s`` grid; every grid point the IMU reader has passed yields one window of
-``window_s`` resampled by linear interpolation onto a regular ``rate_hz`` grid. A window is
+:class:`Windower` is polled (``poll()``) by the engine every few hundred milliseconds. Each
+window of ``window_s`` is resampled by linear interpolation onto a regular ``rate_hz`` grid;
+windows are ``hop_s`` apart, and the newest one ends at the newest sample
+(``align_to_newest``, for the lowest latency) or on a fixed ``hop_s`` grid. A window is
 dropped (and counted) when it overlaps a gap of the IMU stream, a camera on/off switch, or NaNs.
 When the camera was on for the whole window, ``frames_per_clip`` frames are taken from the
 :class:`~comodo_live.streams.frames.FrameBus` (nearest to evenly spaced times in the window).
@@ -121,6 +122,10 @@ class Windower:
         frame_tolerance_s: largest frame interval / distance from the window edges for the
             frames to count as covering the window, seconds.
         max_windows_per_poll: newest windows returned per poll; older pending ones are skipped.
+        align_to_newest: the last window of each poll ends at the newest sample (its latency is
+            then the time since that sample arrived, not up to ``hop_s`` more); windows are then
+            at least ``hop_s`` apart (tolerating polls up to min(hop_s/2, 50 ms) early). False:
+            window ends lie exactly on a ``hop_s`` grid.
     """
 
     def __init__(
@@ -135,6 +140,7 @@ class Windower:
         markers: StreamReader | None = None,
         frame_tolerance_s: float = 0.2,
         max_windows_per_poll: int = 16,
+        align_to_newest: bool = True,
     ) -> None:
         for arg, value in (("window_s", window_s), ("hop_s", hop_s), ("rate_hz", rate_hz)):
             if not (value > 0 and math.isfinite(value)):
@@ -155,6 +161,7 @@ class Windower:
         self.markers = markers
         self.frame_tolerance_s = float(frame_tolerance_s)
         self.max_windows_per_poll = int(max_windows_per_poll)
+        self.align_to_newest = align_to_newest
         self._camera_callable = None if isinstance(camera_state, Timeline) else camera_state
         self.camera: Timeline | None = camera_state if isinstance(camera_state, Timeline) else None
         if self._camera_callable is not None:
@@ -205,10 +212,13 @@ class Windower:
         oldest, newest = span
         if self._next_end is None:
             self._next_end = oldest + (self.n_samples - 1) / self.rate_hz
-        if newest < self._next_end:
+        early = min(0.5 * self.hop_s, 0.05) if self.align_to_newest else 1e-9
+        if newest < self._next_end - early:
             return []
-        count = int(math.floor((newest - self._next_end) / self.hop_s + 1e-9)) + 1
+        count = max(1, math.floor((newest - self._next_end) / self.hop_s + 1e-9) + 1)
         ends = self._next_end + self.hop_s * np.arange(count)
+        if self.align_to_newest:  # the newest window ends at the newest sample: lowest latency
+            ends[-1] = newest
         self._next_end = float(ends[-1] + self.hop_s)
         if count > self.max_windows_per_poll:
             self.stats.skipped_backlog += count - self.max_windows_per_poll

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -106,16 +104,11 @@ def load_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
         raise CheckpointError(f"checkpoint {path} does not exist (expected {expected})")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except (
-        pickle.UnpicklingError,
-        zipfile.BadZipFile,
-        RuntimeError,
-        EOFError,
-        ValueError,
-        OSError,
-    ) as exc:
+    except Exception as exc:  # any failure to unpickle an untrusted file means "not ours/corrupt"
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
         raise CheckpointError(
-            f"checkpoint {path} is corrupt, truncated or not a safe torch file (expected {expected}): {exc}"
+            f"checkpoint {path} is corrupt, truncated or not a safe torch file "
+            f"(expected {expected}): {type(exc).__name__}: {reason}"
         ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_MARKER:
         raise CheckpointError(f"{path} is a foreign file, not {expected}")

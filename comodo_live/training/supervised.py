@@ -34,6 +34,7 @@ class SupervisedConfig:
         label_smoothing: cross-entropy label smoothing, [0, 1).
         augment: IMU augmentation, or None.
         seed: seeds head init, batch order and augmentation.
+        bf16: forward pass under bfloat16 autocast (loss in float32).
     """
 
     steps: int = 300
@@ -45,6 +46,7 @@ class SupervisedConfig:
     label_smoothing: float = 0.0
     augment: ImuAugment | None = None
     seed: int = 0
+    bf16: bool = False
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1:
@@ -134,7 +136,9 @@ def train_classifier(
         factor = lr_factor(step, cfg.steps, cfg.warmup_fraction, "cosine")
         for group in optimizer.param_groups:
             group["lr"] = cfg.lr * factor * group["scale"]
-        loss = F.cross_entropy(model(window), labels_t[idx], label_smoothing=cfg.label_smoothing)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
+            logits = model(window)  # (B, n_classes)
+        loss = F.cross_entropy(logits.float(), labels_t[idx], label_smoothing=cfg.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -14,6 +14,7 @@ import pytest
 import comodo_live  # noqa: F401
 from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
 from drivers.camera import CameraDriver
+from drivers.markers import MarkerOutlet
 from tests.conftest import requires_shared
 from tests.drivers.conftest import no_stream, pull_for
 
@@ -203,3 +204,49 @@ def test_camera__gopro_walk_video(shared_data, source_id, open_inlet):
     assert frame is not None and frame.rgb.shape == (160, 160, 3)
     assert np.median(np.diff(stamps)) == pytest.approx(1 / 29.97, abs=3e-3)
     assert np.all(values == -1)  # not recording
+
+
+def test_camera__announces_switches_and_video_files_on_markers(
+    small_video, tmp_path, source_id, open_inlet
+):
+    with MarkerOutlet(f"{source_id}-markers") as markers:
+        inlet = open_inlet(f"{source_id}-markers")
+        driver = CameraDriver(
+            small_video,
+            source_id=source_id,
+            teacher_size=(16, 16),
+            markers=markers,
+            video_name="video.avi",
+        )
+        with driver:
+            frames = open_inlet(source_id)
+            assert frames.info(timeout=5.0).desc().child_value("video_file") == "video.avi"
+            _wait(lambda: driver.frames_pushed >= 2)
+            driver.start_video_file(tmp_path / "video.avi")
+            _wait(lambda: driver.frames_written >= 2)
+            driver.stop_video_file()
+            driver.set_camera(False)
+            driver.set_camera(True)
+        values, _ = pull_for(inlet, 3.0, min_samples=4)
+    assert values[:, 0].tolist() == [
+        "video:start:video.avi",
+        "video:stop:video.avi",
+        "camera:off",
+        "camera:on",
+    ]
+
+
+def test_camera__video_file_started_while_off_opens_at_first_frame(
+    small_video, tmp_path, source_id
+):
+    with CameraDriver(
+        small_video, source_id=source_id, teacher_size=(16, 16), camera_on=False
+    ) as driver:
+        path = driver.start_video_file(tmp_path / "late.mp4")
+        assert driver.video_path == path and not path.exists()  # pending: frame size unknown yet
+        time.sleep(0.2)
+        assert driver.frames_written == 0
+        driver.set_camera(True)
+        _wait(lambda: driver.frames_written >= 5)
+    frames = _read_all(path)
+    assert len(frames) == driver.frames_written and frames[0].shape == (48, 64, 3)

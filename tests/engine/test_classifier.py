@@ -8,7 +8,9 @@ import pytest
 from comodo_live.engine.classifier import Smoother, fit_head
 
 
-def _blobs(rng: np.random.Generator, per_class: dict[str, int], dim: int = 16) -> tuple[np.ndarray, list[str]]:
+def _blobs(
+    rng: np.random.Generator, per_class: dict[str, int], dim: int = 16
+) -> tuple[np.ndarray, list[str]]:
     centres = {name: rng.normal(0, 3, dim) for name in per_class}
     x = [centres[n] + rng.normal(0, 0.5, dim) for n, k in per_class.items() for _ in range(k)]
     names = [n for n, k in per_class.items() for _ in range(k)]
@@ -80,5 +82,5 @@ def test_smoother__restarts_when_activities_change() -> None:
 
 @pytest.mark.parametrize(("alpha", "threshold"), [(0.0, 0.5), (1.5, 0.5), (0.5, -0.1), (0.5, 1.1)])
 def test_smoother__validates_arguments(alpha: float, threshold: float) -> None:
-    with pytest.raises(ValueError, match="alpha|threshold"):
+    with pytest.raises(ValueError, match=r"alpha|threshold"):
         Smoother(alpha, threshold)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from comodo_live.config import (
     DEFAULT_CONFIG_PATH,
@@ -35,14 +35,16 @@ def test_config__toml_file_then_overrides(tmp_path: Path) -> None:
 
 
 def test_config__dump_round_trip() -> None:
-    config = load_config(overrides={"source.mode": "demo", "teacher.size_px": 96, "camera.source": "walk.mp4"})
+    config = load_config(
+        overrides={"source.mode": "demo", "teacher.size_px": 96, "camera.source": "walk.mp4"}
+    )
     assert from_dict(tomllib.loads(dump_toml(config))) == config
 
 
 def test_config__replace_is_validated() -> None:
     config = AppConfig().replace({"window.hop_s": 1.0})
     assert config.window.hop_s == 1.0
-    with pytest.raises(ConfigError, match="window.hop_s"):
+    with pytest.raises(ConfigError, match=r"window\.hop_s"):
         config.replace({"window.hop_s": 5.0})
 
 
@@ -58,7 +60,10 @@ def test_config__replace_is_validated() -> None:
         ("nope.key=1", r"unknown config section 'nope'"),
         ("source.mode=replay", r"source.replay_path = '' is invalid"),
         ("teacher.frames=3", r"teacher.frames = 3 must be a multiple of teacher.segments = 2"),
-        ("predictor.confidence_threshold=1.5", r"predictor.confidence_threshold = 1.5 is out of range"),
+        (
+            "predictor.confidence_threshold=1.5",
+            r"predictor.confidence_threshold = 1.5 is out of range",
+        ),
     ],
 )
 def test_config__invalid_values_name_key_value_and_range(override: str, message: str) -> None:
@@ -72,9 +77,9 @@ def test_config__parse_override() -> None:
     assert parse_override("a.b=true") == ("a.b", True)
     assert parse_override("a.b=walk.mp4") == ("a.b", "walk.mp4")
     assert parse_override('a.b=["x", "y"]') == ("a.b", ["x", "y"])
-    with pytest.raises(ConfigError, match="section.key=value"):
+    with pytest.raises(ConfigError, match=r"section\.key=value"):
         parse_override("novalue")
-    with pytest.raises(ConfigError, match="section.key"):
+    with pytest.raises(ConfigError, match=r"section\.key"):
         parse_override("a.b.c=1")
 
 

@@ -136,3 +136,30 @@ def test_load_package__never_unpickles(exported_package: Path, tmp_path: Path) -
     with pytest.raises(PackageError, match=r"student\.npz is not a plain-array \.npz file"):
         load_package(root)
     assert not marker.exists()
+
+
+def test_load_package__seeds_an_engine_session(exported_package: Path, tmp_path: Path) -> None:
+    """The seed uses the engine's checkpoint names and rebuilds the engine's own classifier."""
+    classifier_mod = pytest.importorskip("comodo_live.engine.classifier")
+    from comodo_live.models.student import build_student
+    from comodo_live.training.checkpoint import load_checkpoint, save_checkpoint
+
+    seed = load_package(exported_package).session_seed()
+    save_checkpoint(tmp_path / "seed.pt", seed, "session")  # plain values only (weights_only)
+    seed = load_checkpoint(tmp_path / "seed.pt", "session")
+    student = build_student(seed["student_config"]).eval()
+    student.load_state_dict(seed["ema_student"])
+    fields = ("coef", "intercept", "feature_mean", "feature_std", "anchors", "anchor_mask")
+    head = classifier_mod.LinearHead(
+        activities=tuple(seed["classifier"]["activities"]),
+        anchor_temperature=seed["classifier"]["anchor_temperature"],
+        **{name: seed["classifier"][name].numpy() for name in fields},
+    )
+    fresh, _ = labelled_windows(per_activity=2, seed=5)
+    with torch.no_grad():
+        engine_probs = head.probabilities(student.encode(torch.from_numpy(fresh)).numpy())
+    session = ort.InferenceSession(str(exported_package / "model.onnx"))
+    np.testing.assert_allclose(
+        engine_probs, session.run(["probabilities"], {"imu": fresh})[0], atol=1e-4
+    )
+    assert seed["preprocessing"]["window_samples"] == 50

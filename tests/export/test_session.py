@@ -41,7 +41,10 @@ def _session(tmp_path: Path, with_classifier: bool) -> tuple[Path, object, np.nd
         "labelled_windows": torch.from_numpy(windows),
         "labelled_labels": names,
         "classifier": (
-            {k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v for k, v in classifier.items()}
+            {
+                k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
+                for k, v in classifier.items()
+            }
             if with_classifier
             else None
         ),
@@ -75,12 +78,20 @@ def test_export_session__package_predicts_like_the_engine(tmp_path: Path) -> Non
         engine_probs = head.probabilities(tiny_student().encode(torch.from_numpy(windows)).numpy())
     import onnxruntime as ort
 
-    probs = ort.InferenceSession(str(out / "model.onnx")).run(["probabilities"], {"imu": windows})[0]
+    probs = ort.InferenceSession(str(out / "model.onnx")).run(["probabilities"], {"imu": windows})[
+        0
+    ]
     np.testing.assert_allclose(probs, engine_probs, atol=1e-4)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["parity"]["source"] == "labelled" and manifest["parity"]["passed"]
     card = (out / "model_card.md").read_text()
-    for text in ("optimiser steps: 123", "efficientnet-lite0", "queue size: 512", "80.0 %", "1.6 min"):
+    for text in (
+        "optimiser steps: 123",
+        "efficientnet-lite0",
+        "queue size: 512",
+        "80.0 %",
+        "1.6 min",
+    ):
         assert text in card
 
 

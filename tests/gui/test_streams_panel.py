@@ -33,3 +33,13 @@ def test_streams_panel__picker_when_several_candidates(qtbot) -> None:
     assert chosen == [("IMU", "b")]
     panel.update_streams((_stream("a", selected=False), _stream("b")))  # engine switched
     assert combo.currentData() == "b"
+
+
+def test_streams_panel__camera_stream_off_in_privacy_mode(qtbot) -> None:
+    panel = StreamsPanel(on_select=lambda *_: None)
+    qtbot.addWidget(panel)
+    streams = (_stream("imu"), _stream("cam", "missing", "VideoFrameIndex"))
+    panel.update_streams(streams, camera_on=False)
+    assert panel.health_of("VideoFrameIndex") == ["off"] and panel.health_of("IMU") == ["ok"]
+    panel.update_streams(streams, camera_on=True)
+    assert panel.health_of("VideoFrameIndex") == ["missing"]

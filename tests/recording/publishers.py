@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import numpy as np
 import pylsl
 
 IMU_RATE = 100.0
 FRAME_RATE = 30.0
+VIDEO_H, VIDEO_W = 12, 16  # video-over-LSL: H*W*3 int8 channels (uint8 viewed as int8)
 
 
 @dataclass
@@ -19,15 +19,17 @@ class TestSession:
     imu: pylsl.StreamOutlet
     markers: pylsl.StreamOutlet
     frames: pylsl.StreamOutlet
+    video: pylsl.StreamOutlet
     source_ids: dict[str, str]
     pushed: dict[str, tuple[np.ndarray, list]]
 
     def close(self) -> None:
-        self.imu = self.markers = self.frames = None  # type: ignore[assignment]
+        self.imu = self.markers = self.frames = self.video = None  # type: ignore[assignment]
 
 
 def make_outlets(source_id: str) -> TestSession:
-    """IMU (6 × float32, 100 Hz, channel metadata), markers (string), frame index (30 Hz)."""
+    """IMU (6 × float32, 100 Hz, channel metadata), markers (string), frame index (30 Hz) and
+    video over LSL (int8, 30 Hz)."""
     imu_info = pylsl.StreamInfo("TestIMU", "IMU", 6, IMU_RATE, "float32", f"{source_id}-imu")
     channels = imu_info.desc().append_child("channels")
     for label, unit in zip(
@@ -45,11 +47,17 @@ def make_outlets(source_id: str) -> TestSession:
         "TestCamera", "VideoFrameIndex", 1, FRAME_RATE, "double64", f"{source_id}-cam"
     )
     frame_info.desc().append_child_value("video_file", "camera.avi")
+    video_info = pylsl.StreamInfo(
+        "TestVideo", "Video", VIDEO_H * VIDEO_W * 3, FRAME_RATE, "int8", f"{source_id}-vid"
+    )
+    video_info.desc().append_child_value("width", str(VIDEO_W))
     return TestSession(
         imu=pylsl.StreamOutlet(imu_info),
         markers=pylsl.StreamOutlet(marker_info),
         frames=pylsl.StreamOutlet(frame_info),
+        video=pylsl.StreamOutlet(video_info, max_buffered=2),
         source_ids={
+            "video": f"{source_id}-vid",
             "imu": f"{source_id}-imu",
             "markers": f"{source_id}-mk",
             "frames": f"{source_id}-cam",
@@ -76,4 +84,11 @@ def push_session(session: TestSession, t0: float, duration_s: float, seed: int =
     kf = np.arange(int(duration_s * FRAME_RATE))
     t_fr = t0 + kf / FRAME_RATE + rng.uniform(0, 0.004, kf.size)
     session.frames.push_chunk(kf.astype(np.float64)[:, None], t_fr.tolist())
-    session.pushed = {"imu": (t_imu, imu), "markers": (t_mk, texts), "frames": (t_fr, kf)}
+    pixels = rng.integers(0, 256, (kf.size, VIDEO_H * VIDEO_W * 3), dtype=np.uint8)
+    session.video.push_chunk(pixels.view(np.int8), t_fr.tolist())
+    session.pushed = {
+        "imu": (t_imu, imu),
+        "markers": (t_mk, texts),
+        "frames": (t_fr, kf),
+        "video": (t_fr, pixels),
+    }

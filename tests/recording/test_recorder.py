@@ -9,7 +9,6 @@ import threading
 import time
 from pathlib import Path
 
-import comodo_live  # noqa: F401
 import numpy as np
 import pylsl
 import pytest
@@ -63,7 +62,7 @@ def test_session_recorder__records_everything_with_metadata(tmp_path: Path, sour
     push_session(session, pylsl.local_clock(), 1.0)
     assert recorder.stop() == path
     assert recorder.finalised and not recorder.running
-    assert footer_count(path) == 3
+    assert footer_count(path) == 4
     streams = _by_name(path)
     imu = streams["TestIMU"]
     t_imu, values = session.pushed["imu"]

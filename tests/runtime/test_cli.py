@@ -37,7 +37,11 @@ SCRIPT = ("walk", "run", "still", "wave")
 
 def _runtime(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", RUNNER, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-c", RUNNER, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -48,7 +52,9 @@ def _assert_torch_free(result: subprocess.CompletedProcess[str]) -> None:
 def test_runtime_cli__csv_predictions_match_the_model_without_torch(
     exported_package: Path, tmp_path: Path
 ) -> None:
-    signal = np.concatenate([activity_signal(kind, 6.0, 100.0, seed=30 + i) for i, kind in enumerate(SCRIPT)])
+    signal = np.concatenate(
+        [activity_signal(kind, 6.0, 100.0, seed=30 + i) for i, kind in enumerate(SCRIPT)]
+    )
     times = np.arange(len(signal)) / 100.0 + 1000.0
     csv = write_csv(tmp_path / "session.csv", times, signal, accel="g", gyro="deg_s")
     result = _runtime(str(exported_package), "--csv", str(csv), "--json")
@@ -59,7 +65,9 @@ def test_runtime_cli__csv_predictions_match_the_model_without_torch(
     windows = list(offline_windows(times, signal, RATE_HZ, WINDOW_SAMPLES, 0.5))
     assert len(lines) == len(windows) == 47
     expected = model.predict_proba(np.stack([w for _, w in windows]))
-    found = np.array([[line["probabilities"][a] for a in model.package.activities] for line in lines])
+    found = np.array(
+        [[line["probabilities"][a] for a in model.package.activities] for line in lines]
+    )
     np.testing.assert_allclose(found, expected, atol=2e-4)
     truth = [SCRIPT[int((t - 1000.0) // 6.0)] for t, _ in windows]
     inside = [(t - 1000.0) % 6.0 >= 1.0 for t, _ in windows]  # windows within one activity
@@ -67,9 +75,13 @@ def test_runtime_cli__csv_predictions_match_the_model_without_torch(
     assert np.mean(hits) >= 0.8, [line["label"] for line in lines]
 
 
-def test_runtime_cli__wrong_channel_count_csv_refused(exported_package: Path, tmp_path: Path) -> None:
+def test_runtime_cli__wrong_channel_count_csv_refused(
+    exported_package: Path, tmp_path: Path
+) -> None:
     csv = tmp_path / "three.csv"
-    csv.write_text("time_s,accel_x,accel_y,accel_z\n" + "".join(f"{i / 50},0,0,9.8\n" for i in range(200)))
+    csv.write_text(
+        "time_s,accel_x,accel_y,accel_z\n" + "".join(f"{i / 50},0,0,9.8\n" for i in range(200))
+    )
     result = _runtime(str(exported_package), "--csv", str(csv))
     assert result.returncode == 2
     assert "has 3 IMU channels (accel_x, accel_y, accel_z), expected 6" in result.stderr
@@ -112,7 +124,9 @@ class _ImuOutlet:
         while not self._stop.is_set() and index + 5 <= len(self.signal):
             # Stamp samples at their nominal times (as a driver would), not at the push instant,
             # so that a push delayed by a loaded CPU does not bunch timestamps together.
-            self.outlet.push_chunk(self.signal[index : index + 5], timestamp=t0 + (index + 4) / 100.0)
+            self.outlet.push_chunk(
+                self.signal[index : index + 5], timestamp=t0 + (index + 4) / 100.0
+            )
             index += 5
             self._stop.wait(max(0.0, start + index / 100.0 - time.monotonic()))
 
@@ -130,8 +144,16 @@ class _ImuOutlet:
 def test_runtime_cli__live_lsl_stream(exported_package: Path, source_id: str) -> None:
     with _ImuOutlet(source_id, kind="run"):
         result = _runtime(
-            str(exported_package), "--lsl-type", "IMU", "--source-id", source_id, "--json",
-            "--max-predictions", "4", "--duration", "25",
+            str(exported_package),
+            "--lsl-type",
+            "IMU",
+            "--source-id",
+            source_id,
+            "--json",
+            "--max-predictions",
+            "4",
+            "--duration",
+            "25",
         )
     assert result.returncode == 0, result.stderr
     _assert_torch_free(result)
@@ -144,7 +166,9 @@ def test_runtime_cli__live_lsl_stream(exported_package: Path, source_id: str) ->
 
 
 @pytest.mark.lsl
-def test_runtime_cli__lsl_wrong_channel_count_refused(exported_package: Path, source_id: str) -> None:
+def test_runtime_cli__lsl_wrong_channel_count_refused(
+    exported_package: Path, source_id: str
+) -> None:
     with _ImuOutlet(source_id, channels=3):
         result = _runtime(str(exported_package), "--lsl-type", "IMU", "--source-id", source_id)
     assert result.returncode == 2

@@ -38,7 +38,7 @@ def test_read_imu_csv__any_column_order_and_extra_columns(tmp_path: Path) -> Non
 def test_read_imu_csv__headerless_needs_a_time_column_or_rate(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     np.savetxt(path, np.ones((5, 6)), delimiter=",")
-    with pytest.raises(ValueError, match="no time column.*rate_hz"):
+    with pytest.raises(ValueError, match=r"no time column.*rate_hz"):
         read_imu_csv(path, IMU_CHANNELS)
     times, samples = read_imu_csv(path, IMU_CHANNELS, rate_hz=50.0)
     np.testing.assert_allclose(times, np.arange(5) / 50.0)
@@ -48,7 +48,9 @@ def test_read_imu_csv__headerless_needs_a_time_column_or_rate(tmp_path: Path) ->
 def test_read_imu_csv__wrong_channel_count_names_expected_and_found(tmp_path: Path) -> None:
     path = tmp_path / "e.csv"
     path.write_text("time_s,accel_x,accel_y,accel_z\n0,1,2,3\n0.01,1,2,3\n")
-    with pytest.raises(ChannelError, match=r"has 3 IMU channels \(accel_x, accel_y, accel_z\), expected 6"):
+    with pytest.raises(
+        ChannelError, match=r"has 3 IMU channels \(accel_x, accel_y, accel_z\), expected 6"
+    ):
         read_imu_csv(path, IMU_CHANNELS)
     headerless = tmp_path / "f.csv"
     np.savetxt(headerless, np.ones((3, 4)), delimiter=",")

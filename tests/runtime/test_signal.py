@@ -28,16 +28,27 @@ def test_unit_factor__converts_to_contract_units() -> None:
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("accel_x", "accel_x"), ("AccY", "accel_y"), ("gyro_z_deg_s", "gyro_z"), ("gx", "gyro_x"),
-     ("accel_x_m_s2", "accel_x"), ("time_s", None), ("temperature", None)],
+    [
+        ("accel_x", "accel_x"),
+        ("AccY", "accel_y"),
+        ("gyro_z_deg_s", "gyro_z"),
+        ("gx", "gyro_x"),
+        ("accel_x_m_s2", "accel_x"),
+        ("time_s", None),
+        ("temperature", None),
+    ],
 )
 def test_canonical_channel__recognises_common_labels(label: str, expected: str | None) -> None:
     assert canonical_channel(label) == expected
 
 
 def test_check_channel_count__names_expected_and_found() -> None:
-    with pytest.raises(ChannelError, match=r"stream X has 3 IMU channels, expected 6 \(accel_x, .*gyro_z\)"):
-        check_channel_count(3, ("accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z"), "stream X")
+    with pytest.raises(
+        ChannelError, match=r"stream X has 3 IMU channels, expected 6 \(accel_x, .*gyro_z\)"
+    ):
+        check_channel_count(
+            3, ("accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z"), "stream X"
+        )
 
 
 def test_resample__linear_interpolation_onto_grid() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import numpy as np
 import pylsl
 
@@ -24,13 +23,19 @@ def imu_outlet(source_id: str, rate_hz: float = 100.0) -> pylsl.StreamOutlet:
 
 
 def marker_outlet(source_id: str) -> pylsl.StreamOutlet:
-    return pylsl.StreamOutlet(pylsl.StreamInfo("TestMarkers", "Markers", 1, 0.0, "string", source_id))
+    return pylsl.StreamOutlet(
+        pylsl.StreamInfo("TestMarkers", "Markers", 1, 0.0, "string", source_id)
+    )
 
 
-def push_stamped(outlet: pylsl.StreamOutlet, stamps: np.ndarray, data: object, chunk: int = 64) -> None:
+def push_stamped(
+    outlet: pylsl.StreamOutlet, stamps: np.ndarray, data: object, chunk: int = 64
+) -> None:
     """Push samples with explicit timestamps, ``chunk`` samples at a time."""
     for start in range(0, len(stamps), chunk):
-        outlet.push_chunk(data[start : start + chunk], np.asarray(stamps[start : start + chunk]).tolist())  # type: ignore[index]
+        outlet.push_chunk(
+            data[start : start + chunk], np.asarray(stamps[start : start + chunk]).tolist()
+        )  # type: ignore[index]
 
 
 def wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> bool:

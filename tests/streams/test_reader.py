@@ -2,44 +2,12 @@ from __future__ import annotations
 
 import math
 
-import comodo_live  # noqa: F401
 import numpy as np
 import pylsl
 import pytest
 
-from comodo_live.streams.reader import Dejitter, StreamReader
+from comodo_live.streams.reader import StreamReader
 from tests.streams.lsl_helpers import imu_outlet, marker_outlet, push_stamped, wait_for
-
-
-def test_dejitter__fit_removes_most_jitter() -> None:
-    rng = np.random.default_rng(0)
-    truth = 100.0 + np.arange(2000) / 200.0  # 200 Hz
-    raw = truth + rng.uniform(0.0, 0.004, truth.size)  # transport delay jitter, mean 2 ms
-    dejitter = Dejitter(200.0)
-    out = np.concatenate([dejitter.process(raw[i : i + 37])[0] for i in range(0, raw.size, 37)])
-    error = out[200:] - truth[200:] - 0.002  # the constant mean delay cannot be known
-    assert np.std(raw[200:] - truth[200:]) > 0.001
-    assert np.abs(error).max() < 0.0005
-    assert np.all(np.diff(out) >= 0)
-
-
-def test_dejitter__gap_resets_the_fit_and_is_reported() -> None:
-    first = np.arange(300) / 100.0
-    second = 10.0 + np.arange(300) / 100.0
-    dejitter = Dejitter(100.0, gap_factor=5.0)
-    out1, gaps1 = dejitter.process(first)
-    out2, gaps2 = dejitter.process(second)
-    assert gaps1 == []
-    assert len(gaps2) == 1
-    assert gaps2[0].t0 == pytest.approx(2.99) and gaps2[0].t1 == pytest.approx(10.0)
-    np.testing.assert_allclose(out2, second, atol=1e-9)  # not bent by the first segment
-
-
-def test_dejitter__rejects_bad_rates() -> None:
-    with pytest.raises(ValueError, match="nominal_srate"):
-        Dejitter(0.0)
-    with pytest.raises(ValueError, match="gap_factor"):
-        Dejitter(100.0, gap_factor=1.0)
 
 
 def test_reader__receives_every_sample_with_health(source_id: str) -> None:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import comodo_live  # noqa: F401
 import pylsl
 import pytest
 

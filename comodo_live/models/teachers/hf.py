@@ -105,6 +105,7 @@ class HFVideoTeacher(Teacher):
         pixels = sampled_frames(
             clips, self.num_frames, self.input_size, self.pixel_mean, self.pixel_std
         )
+        pixels = pixels.to(self.model.device)
         hidden = self.model(pixel_values=pixels).last_hidden_state  # (B, tokens, H)
         pooled = hidden.mean(dim=1) if self.kind == "videomae" else hidden[:, 0]  # (B, H)
         return pooled.float().cpu()
@@ -144,7 +145,7 @@ class XClipTeacher(Teacher):
         pixels = sampled_frames(
             clips, self.num_frames, self.input_size, self.pixel_mean, self.pixel_std
         )
-        out = self.model.get_video_features(pixel_values=pixels)  # (B, T, 3, S, S) in
+        out = self.model.get_video_features(pixel_values=pixels.to(self.model.device))
         features = out.pooler_output if hasattr(out, "pooler_output") else out  # (B, P)
         return features.float().cpu()
 
@@ -168,8 +169,10 @@ class XClipTeacher(Teacher):
         if isinstance(texts, str) or not texts:
             raise ValueError(f"texts must be a non-empty list of strings, got {texts!r}")
         tokens = self.tokenizer()(list(texts), padding=True, return_tensors="pt")
+        mask = tokens.get("attention_mask")
         out = self.model.get_text_features(
-            input_ids=tokens["input_ids"], attention_mask=tokens.get("attention_mask")
+            input_ids=tokens["input_ids"].to(self.model.device),
+            attention_mask=None if mask is None else mask.to(self.model.device),
         )
         features = out.pooler_output if hasattr(out, "pooler_output") else out  # (N, P)
         return features.float().cpu()

@@ -104,7 +104,7 @@ class SkeletonTeacher(Teacher):
         velocities = np.gradient(positions, axis=0) * self.velocity_weight  # (L, J, 3)
         return np.concatenate([positions.ravel(), velocities.ravel()]).astype(np.float32)
 
-    def embed(self, clips: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:  # type: ignore[override]
+    def embed(self, clips: np.ndarray | Sequence[np.ndarray]) -> torch.Tensor:
         """Features (B, F) of B skeleton sequences ((B, T, J, 3) array or a list of (T, J, 3))."""
         sequences = list(clips)
         if not sequences:

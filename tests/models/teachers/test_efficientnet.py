@@ -101,3 +101,38 @@ def test_small_input_size__works() -> None:
     teacher = EfficientNetLite0Teacher(num_segments=2, frames=2, input_size=96)
     assert teacher.embed([_textured_clip(5)]).shape == (1, 2560)
     assert teacher.config["input_size"] == 96
+
+
+def _gopro_frames(shared_data: Path, count: int = 6) -> np.ndarray:
+    import cv2
+
+    capture = cv2.VideoCapture(str(shared_data / "video_imu" / "gopro_walk.mp4"))
+    frames, index = [], 0
+    while len(frames) < count:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if index % 45 == 0:
+            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        index += 1
+    capture.release()
+    assert len(frames) == count, "could not decode the GoPro sample video"
+    return np.stack(frames)
+
+
+def test_default_normalisation__matches_weights_batchnorm_stats_on_real_frames(
+    shared_data: Path, teacher: EfficientNetLite0Teacher
+) -> None:
+    from comodo_live.models.teachers.base import frames_to_tensor
+    from comodo_live.models.teachers.efficientnet import PIXEL_STATS
+
+    frames = _gopro_frames(shared_data)
+    model = load_efficientnet_lite0()
+    ratios = {}
+    for name, (mean, std) in PIXEL_STATS.items():
+        with torch.no_grad():
+            stem = model._conv_stem(frames_to_tensor(frames, 224, mean, std))  # (T, 32, 112, 112)
+        ratios[name] = float((stem.var(dim=(0, 2, 3)) / model._bn0.running_var).median())
+    assert 0.5 < ratios["lite"] < 2.0  # the statistics the weights were trained with
+    assert ratios["imagenet"] > 3.0  # torchvision normalisation inflates the input ~2x
+    assert teacher.normalisation == "lite" == teacher.config["normalisation"]

@@ -1,0 +1,69 @@
+"""gui.app.run on the real demo engine, and `python app.py --demo` as a user starts it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PyQt6.QtCore import QTimer
+
+from gui.app import run
+from tests.gui.demo import demo_controller
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def test_run__duration_closes_window_and_stops_engine(qapp, tmp_path) -> None:
+    controller = demo_controller(tmp_path)
+    t0 = time.monotonic()
+    assert run(controller, None, duration_s=4.0) == 0
+    assert not controller.running
+    assert time.monotonic() - t0 < 60
+    assert (controller.session_dir / "config.toml").is_file()
+
+
+def test_run__sigint_closes_cleanly(qapp, tmp_path) -> None:
+    controller = demo_controller(tmp_path)
+    QTimer.singleShot(4000, lambda: os.kill(os.getpid(), signal.SIGINT))
+    t0 = time.monotonic()
+    assert run(controller, None, duration_s=60.0) == 0  # Ctrl+C, well before the duration
+    assert time.monotonic() - t0 < 40
+    assert not controller.running
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_run__rejects_bad_duration(qapp, tmp_path) -> None:
+    with pytest.raises(ValueError, match="duration_s must be > 0"):
+        run(demo_controller(tmp_path), None, duration_s=0.0)
+
+
+def test_app_py__demo_window_smoke(tmp_path) -> None:
+    """`python app.py --demo --duration 15`, offscreen: exit 0, no traceback, a session folder."""
+    import pyxdf
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.pop("COMODO_RAISE", None)  # as a user runs it
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), "--demo", "--duration", "15"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    sessions = list((tmp_path / "recordings").iterdir())
+    assert len(sessions) == 1, sessions
+    session = sessions[0]
+    assert (session / "config.toml").is_file() and (session / "metrics.jsonl").is_file()
+    streams, _ = pyxdf.load_xdf(str(session / "session.xdf"), dejitter_timestamps=False)
+    imu = [s for s in streams if s["info"]["type"][0] == "IMU"]
+    assert imu and imu[0]["time_series"].shape[0] > 500  # > 5 s at 100 Hz
