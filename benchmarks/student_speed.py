@@ -1,8 +1,9 @@
 """Speed of the default student and teacher on this machine.
 
 Measures, for each torch thread count asked for:
-- student batch-1 inference latency (eval, ``inference_mode``), median and p95 ms,
-  2 s windows @ 50 Hz (6 × 100);
+- student batch-1 inference latency (eval, ``inference_mode``), median and p95 ms, 2 s windows
+  @ 50 Hz (6 × 100): ``forward`` (with the projection head, what training uses) and ``encode``
+  (backbone only, what the live classifier uses);
 - student training steps/s at batch 64: forward + backward + AdamW step with the COMODO loss
   against a full 4096-entry queue, then the FIFO enqueue;
 - EfficientNet-Lite0 teacher clips/s at the default settings (8 frames, 224², 4 segments),
@@ -35,16 +36,17 @@ from comodo_live.models.teachers import build_teacher
 RESULTS = Path(__file__).resolve().parent / "results" / "student_speed.json"
 
 
-def inference_latency_ms(student: ImuStudent, repeats: int) -> dict[str, float]:
+def inference_latency_ms(student: ImuStudent, repeats: int, encode_only: bool) -> dict[str, float]:
     student.eval()
+    model = student.encode if encode_only else student
     x = torch.randn(1, 6, 100)  # (1, C, N)
     times, cpu_times = [], []
     with torch.inference_mode():
         for _ in range(20):
-            student(x)
+            model(x)
         for _ in range(repeats):
             start, cpu_start = time.perf_counter(), time.process_time()
-            student(x)
+            model(x)
             times.append((time.perf_counter() - start) * 1e3)
             cpu_times.append((time.process_time() - cpu_start) * 1e3)
     return {
@@ -87,6 +89,7 @@ def teacher_clips_per_s(calls: int) -> dict[str, float]:
         "frames_per_clip": teacher.num_frames,
         "input_size": teacher.input_size,
         "num_segments": teacher.num_segments,
+        "normalisation": teacher.config["normalisation"],
     }
 
 
@@ -105,12 +108,14 @@ def main() -> None:
     print("machine:", json.dumps(machine))
     student_probe = ImuStudent(seed=0)
     runs = []
+    repeats = 100 if args.quick else 500
     for threads in args.threads:
         torch.set_num_threads(threads)
         student = ImuStudent(seed=0)
         run = {
             "torch_threads": threads,
-            "inference_batch1": inference_latency_ms(student, 100 if args.quick else 500),
+            "inference_batch1_forward": inference_latency_ms(student, repeats, encode_only=False),
+            "inference_batch1_encode": inference_latency_ms(student, repeats, encode_only=True),
             "train_batch64": train_steps_per_s(student, 10 if args.quick else 30),
             "teacher_efficientnet_lite0": teacher_clips_per_s(1 if args.quick else 3),
         }

@@ -279,7 +279,7 @@ def run_teacher(
     variant: str,
 ) -> None:
     distill_pool, splits = evaluation_splits(ds, args.validate)
-    test_only = [s for s in splits if s[0] == "test"]
+    test_only = splits if args.val_supervised else [s for s in splits if s[0] == "test"]
     t0 = time.perf_counter()
     features = teacher_features(name, args.data, args.cache_dir)
     print(f"[{name}] features {features.shape} in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -363,42 +363,54 @@ def run_baselines(
         if "imu_stats_logreg" in args.methods:
             probe_all(rec, "imu_stats_logreg", None, stats, ds, splits, seed, args.ks)
         if "supervised_scratch" in args.methods:
-            test_only = [s for s in splits if s[0] == "test"]
+            test_only = splits if args.val_supervised else [s for s in splits if s[0] == "test"]
             supervised_all(
                 rec, "supervised_scratch", None, student, ds, test_only, seed, args.ks, sup
             )
 
 
 def measure_speed(ds: UtdMhad, data_dir: Path, with_teacher: bool) -> dict[str, float]:
-    """Student inference ms (batch 1), COMODO train steps/s (batch 64), teacher clips/s."""
+    """Student inference ms (batch 1), COMODO train steps/s (batch 64), teacher clips/s.
+
+    ``*_wall`` figures are elapsed time (inflated when other jobs share the CPU); ``*_cpu``
+    figures use this process's CPU time, i.e. what the job costs on an otherwise idle core set
+    (with torch threads = 1 they equal uncontended wall time).
+    """
     out: dict[str, float] = {}
     student = new_student(ds.imu, 0).eval()
     window = torch.as_tensor(ds.imu[:1])  # (1, 6, N)
     with torch.no_grad():
         for _ in range(20):
             student(window)
-        times = []
+        wall, cpu = [], []
         for _ in range(200):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             student(window)
-            times.append(time.perf_counter() - t0)
-    out["student_infer_ms_batch1_median"] = 1000 * float(np.median(times))
-    out["student_infer_ms_batch1_p90"] = 1000 * float(np.percentile(times, 90))
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+    out["student_infer_ms_batch1_median"] = 1000 * float(np.median(wall))
+    out["student_infer_ms_batch1_p90"] = 1000 * float(np.percentile(wall, 90))
+    out["student_infer_cpu_ms_batch1_mean"] = 1000 * float(np.mean(cpu))
     student.train()
     criterion = ComodoLoss(4096, student.proj_dim)
     criterion.enqueue(torch.nn.functional.normalize(torch.randn(4096, student.proj_dim), dim=1))
     optimizer = torch.optim.AdamW(student.parameters(), lr=3e-4)
     batch = torch.as_tensor(ds.imu[:64])
     z_v = torch.nn.functional.normalize(torch.randn(64, student.proj_dim), dim=1)
-    for i in range(25):
-        if i == 5:
-            t0 = time.perf_counter()
-        loss = criterion(student(batch), z_v)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        criterion.enqueue(z_v)
-    out["train_steps_per_s_batch64"] = 20 / (time.perf_counter() - t0)
+    for bf16 in (False, True):
+        for i in range(25):
+            if i == 5:
+                t0, c0 = time.perf_counter(), time.process_time()
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                z_x = student(batch)
+            loss = criterion(torch.nn.functional.normalize(z_x.float(), dim=1), z_v)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            criterion.enqueue(z_v)
+        tag = "bf16" if bf16 else "fp32"
+        out[f"train_steps_per_s_batch64_{tag}_wall"] = 20 / (time.perf_counter() - t0)
+        out[f"train_steps_per_s_batch64_{tag}_cpu"] = 20 / (time.process_time() - c0)
     out["student_params_total"] = float(sum(p.numel() for p in student.parameters()))
     out["student_params_backbone"] = float(student.backbone_parameters())
     if with_teacher:
@@ -461,6 +473,7 @@ def machine() -> dict[str, Any]:
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "python": sys.version.split()[0],
+        "load_average": list(os.getloadavg()),
     }
 
 

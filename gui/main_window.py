@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from gui.prediction_panel import PredictionPanel
 from gui.streams_panel import StreamsPanel
 
 log = logging.getLogger(__name__)
-SLOW_EVERY = 5  # ticks between refreshes of the slow panels (streams, learning, controls)
+SLOW_EVERY = 8  # ticks between refreshes of the slow panels (streams, learning, controls)
 
 
 def _column(*widgets: QWidget, stretch: tuple[int, ...] = ()) -> QWidget:
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.snapshot: EngineSnapshot | None = None
         self.ticks = 0
         self.tick_seconds = 0.0  # total time spent in refresh(), s
+        self.tick_ms: deque[float] = deque(maxlen=20000)  # recent refresh() durations, ms
         self._errors: tuple[str, ...] = ()
         self._failures: dict[
             str, float
@@ -179,8 +181,10 @@ class MainWindow(QMainWindow):
                 self.report_error(message)
             if os.environ.get("COMODO_RAISE") == "1":
                 raise
+        elapsed = time.perf_counter() - t0
         self.ticks += 1
-        self.tick_seconds += time.perf_counter() - t0
+        self.tick_seconds += elapsed
+        self.tick_ms.append(1000.0 * elapsed)
 
     def _refresh(self) -> None:
         snap = self.controller.snapshot()

@@ -1,9 +1,14 @@
-"""``python app.py export --session recordings/<session> --out <dir>``."""
+"""``python app.py export --session recordings/<session> --out <dir>``.
+
+Also ``python -m comodo_live.export.cli ...``: the isolated export of a running app (see
+:func:`comodo_live.export.package.export_session`) runs this in a child process.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,22 +23,40 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="package folder to write")
     parser.add_argument("--force", action="store_true", help="replace an existing package at --out")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--progress-lines",
+        action="store_true",
+        help="machine-readable 'progress F' lines on stdout",
+    )
+    parser.add_argument("--nice", type=int, default=0, help="lower this process's priority by N")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns 0 on success, 2 when the session cannot be exported."""
     args = _parser().parse_args(argv)
+    if args.nice > 0:
+        os.nice(args.nice)
+    import torch
+
     from comodo_live.export.package import export_session
     from comodo_live.export.parity import ParityError
     from comodo_live.export.session import SessionExportError
 
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+
     def progress(fraction: float) -> None:
-        if not args.quiet:
+        if args.progress_lines:
+            print(f"progress {fraction:.4f}", flush=True)
+        elif not args.quiet:
             print(f"export: {100 * fraction:5.1f} %", file=sys.stderr, flush=True)
 
     try:
-        out = export_session(args.session, args.out, progress=progress, overwrite=args.force)
+        out = export_session(
+            args.session, args.out, progress=progress, overwrite=args.force, isolate=False
+        )
     except (SessionExportError, ParityError, FileExistsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -48,3 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"run it: python -m comodo_live.runtime {out} --lsl-type IMU")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

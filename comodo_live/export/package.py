@@ -335,6 +335,7 @@ def export_session(
     out_dir: str | Path,
     progress: Progress | None = None,
     overwrite: bool = False,
+    isolate: bool = True,
 ) -> Path:
     """Export a live session's EMA student + classifier (its newest checkpoint).
 
@@ -343,6 +344,9 @@ def export_session(
         out_dir: package folder to write.
         progress: called with the fraction done, [0, 1] (from the calling thread).
         overwrite: replace an existing package at ``out_dir``.
+        isolate: export in a child process (default; required while other threads run torch —
+            e.g. the live trainer — see :mod:`comodo_live.export.isolated`); False exports in
+            this process (the ``app.py export`` command).
 
     Raises:
         SessionExportError: no checkpoint, foreign checkpoint or nothing labelled yet.
@@ -353,6 +357,10 @@ def export_session(
     report = progress or (lambda fraction: None)
     report(0.0)
     _check_target(Path(out_dir), overwrite)
+    if isolate:
+        from comodo_live.export.isolated import export_in_child
+
+        return export_in_child(Path(session_dir), Path(out_dir), report, overwrite)
     model = read_session(session_dir)
     report(0.1)
     return export_model(

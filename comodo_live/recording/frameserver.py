@@ -84,6 +84,7 @@ class FrameServer:
         self._wake.set()
 
     def start(self, t0: float, camera_on: bool) -> None:
+        self.bus = frame_bus(self.source_id)  # registered again after a stop()
         self._camera_on = camera_on
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, args=(t0,), name="replay-frames")

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from comodo_live.recording.xdfmeta import desc_text
+from comodo_live.streams.names import MARKER_VIDEO_START
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +47,6 @@ def find_session(path: Path) -> tuple[Path, Path]:
     return found[0], path
 
 
-VIDEO_START_MARKER = "video:start:"  # + file name: frame indices now count that file's frames
-
-
 def videos_per_frame(
     folder: Path, frame_index_xml: str, frame_times: np.ndarray, markers: list[tuple[float, str]]
 ) -> list[Path | None]:
@@ -65,9 +63,9 @@ def videos_per_frame(
         markers: ``(timestamp, text)`` of every string marker in the session.
     """
     starts = sorted(
-        (t, text[len(VIDEO_START_MARKER) :])
+        (t, text[len(MARKER_VIDEO_START) :])
         for t, text in markers
-        if text.startswith(VIDEO_START_MARKER)
+        if text.startswith(MARKER_VIDEO_START)
     )
     start_times = np.array([t for t, _ in starts])
     which = np.searchsorted(start_times, frame_times, side="right") - 1  # (N,) -1 = before any

@@ -89,6 +89,13 @@ def _run_live(package: ModelPackage, model: OnnxActivityModel, args: argparse.Na
         pre.channels, args.lsl_type or "IMU", args.source_id, args.resolve_timeout
     ) as src:
         print(f"# reading {src.description}", file=sys.stderr, flush=True)
+        if not src.has_metadata:
+            print(
+                "# no channel metadata: assuming contract order and units "
+                f"({', '.join(pre.channels)}; {', '.join(sorted(set(pre.units)))})",
+                file=sys.stderr,
+                flush=True,
+            )
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while deadline is None or time.monotonic() < deadline:
             times, samples = src.read(timeout_s=0.2)

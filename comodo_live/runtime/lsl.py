@@ -73,11 +73,19 @@ class LslImuSource:
         label = f"LSL stream {self.info.name()!r} (source_id={self.info.source_id()!r})"
         self.description = label
         check_channel_count(self.info.channel_count(), channels, label)
-        self._order, self._factors = self._mapping(_channel_desc(self.info), label)
         self.inlet: Any = pylsl.StreamInlet(
             self.info, max_buflen=30, processing_flags=pylsl.proc_clocksync | pylsl.proc_monotonize
         )
-        self.inlet.open_stream(timeout=resolve_timeout_s)
+        try:
+            # Resolved infos carry no <desc>; the inlet's full info has the channel metadata.
+            self.full_info = self.inlet.info(timeout=resolve_timeout_s)
+            desc = _channel_desc(self.full_info)
+            self.has_metadata = len(desc) == len(channels)
+            self._order, self._factors = self._mapping(desc, label)
+            self.inlet.open_stream(timeout=resolve_timeout_s)
+        except BaseException:
+            self.close()
+            raise
 
     def _mapping(self, desc: list[tuple[str, str]], label: str) -> tuple[np.ndarray, np.ndarray]:
         """Column order and unit factors from metadata; positional, contract units without it."""

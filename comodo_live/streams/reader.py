@@ -149,7 +149,6 @@ class StreamReader:
         self._thread: threading.Thread | None = None
         self._inlet: pylsl.StreamInlet | None = None
         self._offset = 0.0
-        self._offset_known = threading.Event()
         self._ready = threading.Event()
         self._samples = 0
         self._nan_samples = 0
@@ -219,7 +218,6 @@ class StreamReader:
         """First clock offset (blocks ~0.6 s; data waits in the inlet meanwhile, nothing lost)."""
         try:
             self._offset = float(inlet.time_correction(timeout=2.0))
-            self._offset_known.set()
         except Exception as exc:  # e.g. timeout: offset 0 until a refresh succeeds
             logger.warning("time_correction for %s failed: %s", self.description, exc)
         finally:
@@ -231,7 +229,6 @@ class StreamReader:
             return last
         try:  # cheap after the first call: liblsl refreshes the estimate in the background
             self._offset = float(inlet.time_correction(timeout=0.05))
-            self._offset_known.set()
         except Exception as exc:
             logger.debug("time_correction refresh failed for %s: %s", self.description, exc)
         return now

@@ -159,3 +159,37 @@ def resolve_source_ids(source_ids: list[str], timeout_s: float = 5.0) -> list[py
             f"no LSL stream with source_id {missing} within {timeout_s} s; visible streams: {visible}"
         )
     return [found[s] for s in source_ids]
+
+
+class StreamDiscovery:
+    """Keeps a live list of visible streams for the GUI's picker; :meth:`streams` never blocks.
+
+    A background liblsl resolver (no Python thread) keeps listening; a stream that disappears is
+    dropped after ``forget_after_s``. Use as a context manager or call :meth:`close`.
+
+    Args:
+        forget_after_s: seconds after which a silent stream leaves the list.
+    """
+
+    def __init__(self, forget_after_s: float = 5.0) -> None:
+        if not (forget_after_s > 0 and math.isfinite(forget_after_s)):
+            raise ValueError(f"forget_after_s must be finite and > 0, got {forget_after_s}")
+        self._resolver: pylsl.ContinuousResolver | None = pylsl.ContinuousResolver(
+            forget_after=forget_after_s
+        )
+
+    def streams(self) -> list[StreamDescription]:
+        """Streams seen so far (sorted by type, name, source_id); empty after :meth:`close`."""
+        if self._resolver is None:
+            return []
+        found = [StreamDescription.from_info(i) for i in self._resolver.results()]
+        return sorted(found, key=lambda d: (d.type, d.name, d.source_id))
+
+    def close(self) -> None:
+        self._resolver = None
+
+    def __enter__(self) -> StreamDiscovery:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

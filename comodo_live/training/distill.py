@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -26,6 +26,7 @@ from comodo_live.training.augment import ImuAugment
 from comodo_live.training.diagnostics import mean_pairwise_cosine, target_entropy
 
 METHODS = ("comodo", "infonce")
+StudentT = TypeVar("StudentT", bound=nn.Module)
 SCHEDULES = ("cosine", "constant")
 
 
@@ -158,12 +159,12 @@ def lr_factor(step: int, total: int, warmup_fraction: float, schedule: str) -> f
 
 
 def distill(
-    student: nn.Module,
+    student: StudentT,
     imu: np.ndarray,
     z_v: np.ndarray,
     config: DistillConfig | None = None,
     progress: bool = True,
-) -> tuple[nn.Module, DistillHistory]:
+) -> tuple[StudentT, DistillHistory]:
     """Train ``student`` in place so its embeddings of ``imu`` match the teacher's ``z_v``.
 
     Args:

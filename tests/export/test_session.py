@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +67,39 @@ def _session(tmp_path: Path, with_classifier: bool) -> tuple[Path, object, np.nd
     return session, head, windows
 
 
+class _TrainingThread(threading.Thread):
+    """Stands in for the live trainer: torch training steps while the export runs."""
+
+    def __init__(self) -> None:
+        super().__init__(name="fake-trainer")
+        self.stop_event, self.steps, self.errors = threading.Event(), 0, []
+
+    def run(self) -> None:
+        student = tiny_student(seed=3).train()
+        optimizer = torch.optim.AdamW(student.parameters())
+        x = torch.randn(8, 6, WINDOW_SAMPLES)
+        try:
+            while not self.stop_event.is_set():
+                optimizer.zero_grad()
+                student(x).pow(2).sum().backward()
+                optimizer.step()
+                self.steps += 1
+        except Exception as exc:  # recorded for the assertion below
+            self.errors.append(repr(exc))
+
+
 def test_export_session__package_predicts_like_the_engine(tmp_path: Path) -> None:
+    """The app's path: isolated export while another thread keeps training."""
     session, head, windows = _session(tmp_path, with_classifier=True)
     fractions: list[float] = []
-    out = export_session(session, tmp_path / "pkg", progress=fractions.append)
+    trainer = _TrainingThread()
+    trainer.start()
+    try:
+        out = export_session(session, tmp_path / "pkg", progress=fractions.append)
+    finally:
+        trainer.stop_event.set()
+        trainer.join()
+    assert trainer.errors == [] and trainer.steps > 0
     assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
     imported = load_package(out)
     assert imported.activities == head.activities

@@ -85,12 +85,12 @@ def test_main_window__labelling_records_windows_and_refits_classifier(
         )
         qtbot.mouseClick(panel.buttons[name], Qt.MouseButton.LeftButton)
         assert window.controller.snapshot().labelling is None
-    qtbot.waitUntil(
+    qtbot.waitUntil(  # the buttons show the engine's counts
         lambda: (
-            "4 windows" in panel.buttons["walking"].text()
-            or "5 windows" in panel.buttons["walking"].text()
+            panel.buttons["sitting"].text()
+            == f"sitting  ({window.snapshot.labelled_windows['sitting']} windows)"
         ),
-        timeout=2000,
+        timeout=3000,
     )
 
     def refitted() -> bool:

@@ -13,7 +13,7 @@ VIDEO_H, VIDEO_W = 12, 16  # video-over-LSL: H*W*3 int8 channels (uint8 viewed a
 
 
 @dataclass
-class TestSession:
+class PublishedSession:
     """Outlets of a small session and exactly what was pushed on them."""
 
     imu: pylsl.StreamOutlet
@@ -27,7 +27,7 @@ class TestSession:
         self.imu = self.markers = self.frames = self.video = None  # type: ignore[assignment]
 
 
-def make_outlets(source_id: str) -> TestSession:
+def make_outlets(source_id: str) -> PublishedSession:
     """IMU (6 × float32, 100 Hz, channel metadata), markers (string), frame index (30 Hz) and
     video over LSL (int8, 30 Hz)."""
     imu_info = pylsl.StreamInfo("TestIMU", "IMU", 6, IMU_RATE, "float32", f"{source_id}-imu")
@@ -51,7 +51,7 @@ def make_outlets(source_id: str) -> TestSession:
         "TestVideo", "Video", VIDEO_H * VIDEO_W * 3, FRAME_RATE, "int8", f"{source_id}-vid"
     )
     video_info.desc().append_child_value("width", str(VIDEO_W))
-    return TestSession(
+    return PublishedSession(
         imu=pylsl.StreamOutlet(imu_info),
         markers=pylsl.StreamOutlet(marker_info),
         frames=pylsl.StreamOutlet(frame_info),
@@ -66,7 +66,7 @@ def make_outlets(source_id: str) -> TestSession:
     )
 
 
-def push_session(session: TestSession, t0: float, duration_s: float, seed: int = 0) -> None:
+def push_session(session: PublishedSession, t0: float, duration_s: float, seed: int = 0) -> None:
     """Push ``duration_s`` of jittered data with explicit timestamps from ``t0`` (one chunk each).
 
     The IMU has ±2 ms jitter and a 0.3 s gap in the middle; markers are irregular.

@@ -8,10 +8,10 @@ import pytest
 import pyxdf
 
 from comodo_live.recording.player import XdfPlayer
-from comodo_live.recording.recorder import SessionRecorder
+from comodo_live.recording.recorder import SessionRecorder, footer_count
 from comodo_live.streams.reader import StreamReader
 from drivers import replay
-from tests.recording.publishers import make_outlets, push_session
+from tests.recording.publishers import PublishedSession, make_outlets, push_session
 from tests.streams.lsl_helpers import wait_for
 
 
@@ -20,13 +20,34 @@ def _by_name(path: Path) -> dict[str, dict]:
     return {s["info"]["name"][0]: s for s in streams}
 
 
+def _check_recorded_as_pushed(streams: dict[str, dict], session: PublishedSession) -> None:
+    imu = streams["TestIMU"]
+    t_imu, values = session.pushed["imu"]
+    np.testing.assert_array_equal(imu["time_series"], values)
+    np.testing.assert_allclose(imu["time_stamps"], t_imu, atol=1e-3)  # clock offsets applied
+    np.testing.assert_allclose(np.diff(imu["time_stamps"]), np.diff(t_imu), atol=1e-9)
+    markers = [s[0] for s in streams["TestMarkers"]["time_series"]]
+    assert markers == [t[0] for t in session.pushed["markers"][1]]
+    assert len(streams["TestCamera"]["time_stamps"]) == len(session.pushed["frames"][0])
+    channels = imu["info"]["desc"][0]["channels"][0]["channel"]
+    assert [c["label"][0] for c in channels][:2] == ["accel_x", "accel_y"]
+    assert [c["unit"][0] for c in channels][3] == "rad/s"
+    assert imu["info"]["source_id"][0] == session.source_ids["imu"]
+    assert len(imu["clock_times"]) >= 1  # clock offsets recorded
+
+
+@pytest.mark.slow
 def test_player__record_replay_record_round_trip(tmp_path: Path, source_id: str) -> None:
     session = make_outlets(source_id)
     first = tmp_path / "first" / "session.xdf"
     recorder = SessionRecorder(first, list(session.source_ids.values())).start()
+    assert recorder.running
     push_session(session, pylsl.local_clock(), 1.5)
-    recorder.stop()
+    assert recorder.stop() == first
+    assert recorder.finalised and not recorder.running
+    assert footer_count(first) == 4
     original = _by_name(first)
+    _check_recorded_as_pushed(original, session)
 
     player = XdfPlayer(first, source_id_suffix=f"-rp-{source_id}").open()
     assert set(player.source_ids) == set(session.source_ids.values())

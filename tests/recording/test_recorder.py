@@ -15,13 +15,8 @@ import pytest
 import pyxdf
 
 from comodo_live.recording.recorder import SessionRecorder, footer_count
-from tests.recording.publishers import IMU_RATE, make_outlets, push_session
+from tests.recording.publishers import IMU_RATE
 from tests.streams.lsl_helpers import imu_outlet, wait_for
-
-
-def _by_name(path: Path) -> dict[str, dict]:
-    streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
-    return {s["info"]["name"][0]: s for s in streams}
 
 
 class _LivePusher:
@@ -52,32 +47,6 @@ class _LivePusher:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def test_session_recorder__records_everything_with_metadata(tmp_path: Path, source_id: str) -> None:
-    session = make_outlets(source_id)
-    path = tmp_path / "s" / "session.xdf"
-    recorder = SessionRecorder(path, list(session.source_ids.values())).start()
-    assert recorder.running and path.exists()
-    push_session(session, pylsl.local_clock(), 1.0)
-    assert recorder.stop() == path
-    assert recorder.finalised and not recorder.running
-    assert footer_count(path) == 4
-    streams = _by_name(path)
-    imu = streams["TestIMU"]
-    t_imu, values = session.pushed["imu"]
-    np.testing.assert_array_equal(imu["time_series"], values)
-    np.testing.assert_allclose(imu["time_stamps"], t_imu, atol=1e-3)  # clock offsets applied
-    np.testing.assert_allclose(np.diff(imu["time_stamps"]), np.diff(t_imu), atol=1e-9)
-    assert [s[0] for s in streams["TestMarkers"]["time_series"]] == [
-        t[0] for t in session.pushed["markers"][1]
-    ]
-    assert len(streams["TestCamera"]["time_stamps"]) == len(session.pushed["frames"][0])
-    channels = imu["info"]["desc"][0]["channels"][0]["channel"]
-    assert [c["label"][0] for c in channels][:2] == ["accel_x", "accel_y"]
-    assert [c["unit"][0] for c in channels][3] == "rad/s"
-    assert imu["info"]["source_id"][0] == session.source_ids["imu"]
-    assert len(imu["clock_times"]) >= 1  # clock offsets recorded
 
 
 def test_session_recorder__sigkill_leaves_a_loadable_file(tmp_path: Path, source_id: str) -> None:

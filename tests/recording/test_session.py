@@ -15,7 +15,7 @@ def test_find_session__file_folder_and_ambiguity(tmp_path: Path) -> None:
     assert find_session(tmp_path) == (tmp_path / "a.xdf", tmp_path)
     assert find_session(tmp_path / "a.xdf") == (tmp_path / "a.xdf", tmp_path)
     (tmp_path / "b.xdf").write_bytes(b"XDF:")
-    with pytest.raises(ValueError, match="several .xdf files"):
+    with pytest.raises(ValueError, match=r"several \.xdf files"):
         find_session(tmp_path)
     (tmp_path / "session.xdf").write_bytes(b"XDF:")
     assert find_session(tmp_path)[0] == tmp_path / "session.xdf"

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import time
+
 import pylsl
 import pytest
 
 from comodo_live.streams.resolve import (
+    StreamDiscovery,
     StreamNotFoundError,
     discover_streams,
+    resolve_source_ids,
     resolve_stream,
 )
+from tests.streams.lsl_helpers import wait_for
 
 
 @pytest.fixture
@@ -52,3 +57,26 @@ def test_discover_streams__lists_a_new_outlet(outlet: pylsl.StreamOutlet, source
     description = found[source_id]
     assert (description.type, description.channel_count) == ("IMU", 6)
     assert (description.nominal_srate, description.channel_format) == (100.0, "float32")
+
+
+def test_stream_discovery__sees_a_stream_without_blocking(
+    outlet: pylsl.StreamOutlet, source_id: str
+) -> None:
+    with StreamDiscovery() as discovery:
+        assert wait_for(lambda: source_id in {d.source_id for d in discovery.streams()})
+        start = time.perf_counter()
+        discovery.streams()
+        assert time.perf_counter() - start < 0.1
+    assert discovery.streams() == []
+
+
+def test_resolve_source_ids__in_order_and_lists_missing(source_id: str) -> None:
+    outlets = [
+        pylsl.StreamOutlet(pylsl.StreamInfo(f"S{i}", "IMU", 1, 10.0, "float32", f"{source_id}-{i}"))
+        for i in range(3)
+    ]
+    wanted = [f"{source_id}-2", f"{source_id}-0", f"{source_id}-1"]
+    assert [i.source_id() for i in resolve_source_ids(wanted, timeout_s=5.0)] == wanted
+    with pytest.raises(StreamNotFoundError, match=f"'{source_id}-9'"):
+        resolve_source_ids([f"{source_id}-0", f"{source_id}-9"], timeout_s=0.3)
+    del outlets

@@ -55,7 +55,12 @@ def test_windower__resamples_onto_a_regular_grid(imu: tuple, source_id: str) -> 
     stamps = base + np.arange(600) / 200.0 * 2  # 100 Hz for 6 s
     _feed(outlet, reader, stamps, _signal(stamps))
     windower = Windower(
-        reader, window_s=1.0, hop_s=0.5, rate_hz=50.0, max_windows_per_poll=100, align_to_newest=False
+        reader,
+        window_s=1.0,
+        hop_s=0.5,
+        rate_hz=50.0,
+        max_windows_per_poll=100,
+        align_to_newest=False,
     )
     windows = windower.poll()
     assert len(windows) >= 9

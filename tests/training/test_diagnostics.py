@@ -51,8 +51,14 @@ def test_mean_pairwise_cosine__edge_cases() -> None:
 
 def test_diagnostics__cheap_on_full_queue() -> None:
     queue, z_v = _unit((4096, 128), 0), _unit((64, 128), 1)
-    start = time.perf_counter()
-    for _ in range(5):
-        target_entropy(z_v, queue)
-        mean_pairwise_cosine(queue)
-    assert (time.perf_counter() - start) / 5 < 0.2  # ~5 ms here unloaded; generous for a shared CPU
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        start = time.process_time()  # CPU time: robust to other jobs sharing the machine
+        for _ in range(5):
+            target_entropy(z_v, queue)
+            mean_pairwise_cosine(queue)
+        per_call = (time.process_time() - start) / 5
+    finally:
+        torch.set_num_threads(previous)
+    assert per_call < 0.1  # ~5 ms on an idle core; the loss itself does the same product
