@@ -573,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
             run_baselines(rec, ds, args, vsettings)
         for name in filter(None, args.teachers.split(",")):
             run_teacher(rec, name, ds, args, vsettings, meta, variant)
+            for r in rec.records[first:]:
+                r["variant"] = variant
+            write(out, rec.records, meta, quiet=True)  # partial results survive an interrupted run
         for r in rec.records[first:]:
             r["variant"] = variant
     if not args.no_speed:
@@ -582,7 +585,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def write(path: Path, records: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+def write(
+    path: Path, records: list[dict[str, Any]], meta: dict[str, Any], quiet: bool = False
+) -> None:
     meta["paired_gains"] = {
         "comodo_probe-random_probe": paired_gains(records, "comodo_probe", "random_probe"),
         "infonce_probe-random_probe": paired_gains(records, "infonce_probe", "random_probe"),
@@ -599,6 +604,8 @@ def write(path: Path, records: list[dict[str, Any]], meta: dict[str, Any]) -> No
             {"schema": "utd_mhad/1", "meta": meta, "records": records}, indent=1, default=str
         )
     )
+    if quiet:
+        return
     print(f"machine: {meta.get('machine')}")
     print(summary(records))
     print("paired gains (top-1 points):", json.dumps(meta["paired_gains"], indent=1))

@@ -6,8 +6,10 @@ Called by :mod:`comodo_live.engine.cli` for the non-headless mode (``python app.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
+import time
 import traceback
 from types import TracebackType
 from typing import Any
@@ -39,7 +41,8 @@ def run(controller: Controller, config: Any = None, duration_s: float | None = N
         duration_s: close the window after this many seconds (None: run until closed).
 
     Returns:
-        The process exit code: 0 on a normal close.
+        The process exit code: 0 on a normal close, 1 if the engine failed to start (the window
+        still opens, with the error in its status bar and log, so a replay can be opened).
     """
     if duration_s is not None and duration_s <= 0:
         raise ValueError(f"duration_s must be > 0 s or None, got {duration_s}")
@@ -62,8 +65,7 @@ def run(controller: Controller, config: Any = None, duration_s: float | None = N
     wake.timeout.connect(lambda: None)
     wake.start(200)
     try:
-        if not getattr(controller, "running", False):
-            controller.start()
+        started = _start(controller, window)
         window.show()
         if duration_s is not None:
             QTimer.singleShot(round(duration_s * 1000), window.close)
@@ -75,4 +77,23 @@ def run(controller: Controller, config: Any = None, duration_s: float | None = N
         controller.stop()  # idempotent
         signal.signal(signal.SIGINT, previous_sigint)
         sys.excepthook = previous_hook
-    return int(code)
+    return int(code) if started else 1
+
+
+def _start(controller: Controller, window: MainWindow) -> bool:
+    """Start the engine; a failure is shown in the window (which stays usable), not raised."""
+    if getattr(controller, "running", False):
+        return True
+    t0 = time.monotonic()
+    try:
+        controller.start()
+    except Exception as exc:
+        if os.environ.get("COMODO_RAISE") == "1":
+            raise
+        log.error("the engine failed to start: %r", exc)
+        window.report_error(
+            f"the engine failed to start: {exc} — open a recording to replay it, or close the window"
+        )
+        return False
+    log.info("engine started in %.1f s", time.monotonic() - t0)
+    return True

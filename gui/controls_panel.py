@@ -28,6 +28,22 @@ _CAMERA_OFF_STYLE = (
 )
 
 
+def export_target(chosen: Path, session_dir: str) -> Path:
+    """Where a model package goes when the user picks the folder ``chosen``.
+
+    An empty folder is used as is; otherwise a new sub-folder named after the session
+    (``comodo-model-<session>``, then ``-2``, ``-3``, …) so nothing existing is overwritten.
+    """
+    if chosen.is_dir() and not any(chosen.iterdir()):
+        return chosen
+    stem = f"comodo-model-{Path(session_dir).name or 'session'}"
+    target, n = chosen / stem, 1
+    while target.exists():
+        n += 1
+        target = chosen / f"{stem}-{n}"
+    return target
+
+
 class ControlsPanel(QGroupBox):
     """Buttons for the session; emits the user's commands, mirrors the engine state."""
 
@@ -70,6 +86,7 @@ class ControlsPanel(QGroupBox):
         layout.addWidget(self.export_bar)
         layout.addWidget(self.export_label)
         self._show_camera(True)
+        self._session_dir = ""
 
     def _show_camera(self, on: bool) -> None:
         keys = " / ".join(PRIVACY_SHORTCUTS)
@@ -100,6 +117,7 @@ class ControlsPanel(QGroupBox):
             self.record_button.setChecked(snap.recording)
             self.record_button.blockSignals(False)
         self.record_button.setText("■ Stop recording" if snap.recording else "● Start recording")
+        self._session_dir = snap.session_dir
         state = "recording" if snap.recording else "not recording"
         text = f"session: {snap.session_dir or '–'}\n{state} · {human_bytes(snap.recording_bytes)}"
         if self.session_label.text() != text:
@@ -116,10 +134,10 @@ class ControlsPanel(QGroupBox):
             self.export_label.setText(result)
 
     def ask_export(self) -> None:
-        """Ask for an output folder and emit :attr:`export_requested` (the engine exports)."""
-        out_dir = QFileDialog.getExistingDirectory(self, "Export the personalised model to…")
-        if out_dir:
-            self.export_requested.emit(out_dir)
+        """Ask for a folder and emit :attr:`export_requested` with the package path in it."""
+        chosen = QFileDialog.getExistingDirectory(self, "Save the personalised model package in…")
+        if chosen:
+            self.export_requested.emit(str(export_target(Path(chosen), self._session_dir)))
 
     def ask_replay(self) -> None:
         """Ask for an XDF recording and emit :attr:`replay_requested`."""

@@ -213,7 +213,9 @@ class MainWindow(QMainWindow):
             self.timer.stop()
             if self.stop_on_close:
                 self.statusBar().showMessage("stopping the engine and finalising the recording…")
+                t0 = time.monotonic()
                 self.controller.stop()
+                log.info("engine stopped in %.1f s", time.monotonic() - t0)
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         try:

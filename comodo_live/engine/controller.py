@@ -115,7 +115,7 @@ class Controller:
                     cfg,
                     self.sources,
                     self.session_dir,
-                    self.pipeline.submit,
+                    self._on_window,
                     self.marker_outlet,
                     self._on_marker,
                 )

@@ -67,3 +67,14 @@ def test_app_py__demo_window_smoke(tmp_path) -> None:
     streams, _ = pyxdf.load_xdf(str(session / "session.xdf"), dejitter_timestamps=False)
     imu = [s for s in streams if s["info"]["type"][0] == "IMU"]
     assert imu and imu[0]["time_series"].shape[0] > 500  # > 5 s at 100 Hz
+
+
+def test_run__engine_start_failure_is_shown_not_raised(qapp, tmp_path, monkeypatch, caplog) -> None:
+    monkeypatch.delenv("COMODO_RAISE")  # as a user runs it: the window must survive
+    controller = demo_controller(
+        tmp_path, **{"source.mode": "replay", "source.replay_path": str(tmp_path / "missing.xdf")}
+    )
+    with caplog.at_level("ERROR", logger="gui.app"):
+        assert run(controller, None, duration_s=1.5) == 1
+    assert "the engine failed to start" in caplog.text and "missing.xdf" in caplog.text
+    assert not controller.running

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt
 
-from gui.controls_panel import ControlsPanel
+from gui.controls_panel import ControlsPanel, export_target
 from tests.gui.conftest import make_snapshot
 
 
@@ -35,3 +35,12 @@ def test_controls_panel__export_dialog_and_progress(qtbot, monkeypatch, tmp_path
     assert not panel.export_button.isEnabled()
     panel.sync(make_snapshot(export_progress=None, export_result=str(tmp_path)))
     assert panel.export_bar.isHidden() and str(tmp_path) in panel.export_label.text()
+
+
+def test_export_target__empty_folder_or_new_subfolder(tmp_path) -> None:
+    assert export_target(tmp_path, "rec/20261121-s1") == tmp_path  # empty: used as is
+    (tmp_path / "other").mkdir()
+    first = export_target(tmp_path, "rec/20261121-s1")
+    assert first == tmp_path / "comodo-model-20261121-s1"
+    first.mkdir()
+    assert export_target(tmp_path, "rec/20261121-s1") == tmp_path / "comodo-model-20261121-s1-2"

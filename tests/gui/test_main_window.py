@@ -131,3 +131,28 @@ def test_main_window__close_finalises_a_loadable_xdf(qtbot, tmp_path) -> None:
     markers = [str(m[0]) for s in by_type["Markers"] for m in s["time_series"]]
     assert "label:start:walking" in markers and "label:stop" in markers
     assert "camera:off" in markers
+
+
+def test_main_window__export_runs_off_the_ui_thread(
+    window: MainWindow, qtbot, tmp_path, monkeypatch
+) -> None:
+    chosen = tmp_path / "models"
+    chosen.mkdir()
+    monkeypatch.setattr(
+        "gui.controls_panel.QFileDialog.getExistingDirectory", lambda *a, **k: str(chosen)
+    )
+    window.activities.activity_added.emit("walking")
+    qtbot.waitUntil(lambda: "walking" in window.activities.buttons, timeout=2000)
+    qtbot.mouseClick(window.activities.buttons["walking"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.snapshot.labelled_windows.get("walking", 0) >= 4, timeout=15000)
+    qtbot.mouseClick(window.activities.buttons["walking"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.snapshot.train is not None, timeout=20000)
+    window.controls.export_button.click()
+    ticks = window.ticks
+    qtbot.waitUntil(lambda: window.snapshot.export_result is not None, timeout=120000)
+    assert window.ticks > ticks + 20  # the window kept refreshing while the engine exported
+    result = window.snapshot.export_result
+    assert not result.startswith("error"), result
+    assert chosen.is_dir() and any(chosen.iterdir())
+    qtbot.waitUntil(lambda: "last export" in window.controls.export_label.text(), timeout=2000)
+    assert window.controls.export_button.isEnabled()
