@@ -175,6 +175,10 @@ def export_model(
 ) -> Path:
     """Export a student encoder + classifier as a validated, self-describing package.
 
+    Runs torch's dynamo ONNX exporter in this process: not safe while other threads run torch
+    (it changes process-global torch state). The app exports through :func:`export_session`,
+    which isolates the export in a child process.
+
     Args:
         student: module with ``encode`` (B, C, N) → (B, E) and ``config`` (its constructor args);
             the EMA student in the app. Not modified.
@@ -205,6 +209,7 @@ def export_model(
     _check_target(out_dir, overwrite)
     head = as_head_spec(classifier, activities)
     pre = as_preprocessing(student, preprocessing)
+    pkg.check_channel_contract(pre)  # a package the app and runtime would refuse is not written
     info = card_info if isinstance(card_info, CardInfo) else CardInfo.from_mapping(card_info)
     if not info.student:
         info = CardInfo.from_mapping(

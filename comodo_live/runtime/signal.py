@@ -62,13 +62,28 @@ def resample(times: np.ndarray, samples: np.ndarray, grid: np.ndarray) -> np.nda
     ).astype(np.float32)  # (C, G)
 
 
+MAX_GAP_S = 0.25  # a window spanning a longer gap between samples is skipped, not interpolated
+
+
+def _gap_inside(times: np.ndarray, t_first: float, t_last: float, max_gap_s: float) -> bool:
+    """Whether samples around [t_first, t_last] are further apart than ``max_gap_s``."""
+    lo = max(int(np.searchsorted(times, t_first, side="right")) - 1, 0)
+    hi = min(int(np.searchsorted(times, t_last, side="left")), len(times) - 1)
+    return hi > lo and float(np.max(np.diff(times[lo : hi + 1]))) > max_gap_s
+
+
 def _finite_rows(times: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     keep = np.isfinite(times) & np.isfinite(samples).all(axis=1)
     return times[keep], samples[keep]
 
 
 def offline_windows(
-    times: np.ndarray, samples: np.ndarray, rate_hz: float, window_samples: int, hop_s: float
+    times: np.ndarray,
+    samples: np.ndarray,
+    rate_hz: float,
+    window_samples: int,
+    hop_s: float,
+    max_gap_s: float = MAX_GAP_S,
 ) -> Iterator[tuple[float, np.ndarray]]:
     """Windows over a whole recording: resample to ``rate_hz`` from the first sample, then slide.
 
@@ -78,6 +93,7 @@ def offline_windows(
         rate_hz: nominal rate of the model.
         window_samples: N.
         hop_s: step between windows, seconds (rounded to whole samples, at least one).
+        max_gap_s: windows spanning a gap between samples longer than this are skipped, s.
 
     Yields:
         (time of the window's last grid point, (C, N) float32 window).
@@ -90,27 +106,38 @@ def offline_windows(
     uniform = resample(times, samples, grid)  # (C, G)
     hop = max(1, round(hop_s * rate_hz))
     for end in range(window_samples, count + 1, hop):
-        yield float(grid[end - 1]), uniform[:, end - window_samples : end]
+        if not _gap_inside(times, grid[end - window_samples], grid[end - 1], max_gap_s):
+            yield float(grid[end - 1]), uniform[:, end - window_samples : end]
 
 
 class StreamWindower:
     """Live windows: keeps recent samples, emits a window every ``hop_s`` of stream time.
 
     Each window is the N grid points at ``rate_hz`` ending at the newest sample's timestamp.
-    Memory is bounded to ``window_s + 2`` seconds of samples.
+    Memory is bounded to ``window_s + 2`` seconds of samples. A window that would span a gap in
+    the stream (longer than ``max_gap_s``) is not emitted; ``skipped_gaps`` counts them.
 
     Args:
         channels: C.
         rate_hz: nominal rate of the model, Hz.
         window_samples: N.
         hop_s: seconds of stream time between windows.
+        max_gap_s: longest tolerated gap between samples inside a window, s.
     """
 
-    def __init__(self, channels: int, rate_hz: float, window_samples: int, hop_s: float) -> None:
+    def __init__(
+        self,
+        channels: int,
+        rate_hz: float,
+        window_samples: int,
+        hop_s: float,
+        max_gap_s: float = MAX_GAP_S,
+    ) -> None:
         if not hop_s > 0:
             raise ValueError(f"hop_s must be > 0, got {hop_s!r}")
         self.channels, self.rate_hz, self.window_samples = channels, rate_hz, window_samples
-        self.hop_s = hop_s
+        self.hop_s, self.max_gap_s = hop_s, max_gap_s
+        self.skipped_gaps = 0
         self.span_s = (window_samples - 1) / rate_hz
         self._keep_s = self.span_s + 2.0
         self._times = np.empty(0, dtype=np.float64)
@@ -136,7 +163,10 @@ class StreamWindower:
         t_end = float(self._times[-1])
         if t_end - self.span_s < self._times[0] or t_end - self._last_emit < self.hop_s - 1e-9:
             return windows
+        self._last_emit = t_end
+        if _gap_inside(self._times, t_end - self.span_s, t_end, self.max_gap_s):
+            self.skipped_gaps += 1
+            return windows
         grid = t_end - self.span_s + np.arange(self.window_samples) / self.rate_hz  # (N,)
         windows.append((t_end, resample(self._times, self._samples, grid)))
-        self._last_emit = t_end
         return windows

@@ -16,6 +16,7 @@ from comodo_live.export import package as package_mod
 from comodo_live.export.graph import ActivityModel
 from comodo_live.export.head import HeadSpec
 from comodo_live.export.parity import ParityError
+from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 from comodo_live.runtime.package import open_package, sha256_file
 from tests.export.factory import (
     ACTIVITIES,
@@ -133,3 +134,19 @@ def test_export_model__parity_failure_writes_nothing(
         package_mod.export_model(student, head, None, pre, tmp_path / "bad", windows=windows)
     assert not (tmp_path / "bad").exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_model__refuses_a_non_contract_student(tmp_path: Path) -> None:
+    student = tiny_student(in_channels=3)
+    head = HeadSpec.create(["a", "b"], np.zeros((2, 32)), np.zeros(2))
+    pre = {
+        "rate_hz": 50.0,
+        "window_samples": WINDOW_SAMPLES,
+        "hop_s": 0.5,
+        "channels": IMU_CHANNELS[:3],
+    }
+    with pytest.raises(ValueError, match=r"model expects 3 channels .*this app needs 6 channels"):
+        package_mod.export_model(
+            student, head, None, {**pre, "units": IMU_UNITS[:3]}, tmp_path / "p"
+        )
+    assert not (tmp_path / "p").exists()

@@ -96,3 +96,24 @@ def test_stream_windower__wrong_channel_count_refused() -> None:
     windower = StreamWindower(channels=6, rate_hz=50.0, window_samples=50, hop_s=0.25)
     with pytest.raises(ChannelError, match=r"samples must be \(M, 6\), got \(4, 3\)"):
         windower.push(np.arange(4.0), np.zeros((4, 3)))
+
+
+def test_offline_windows__skips_windows_across_a_gap() -> None:
+    times = np.r_[np.arange(0, 3.0, 0.01), np.arange(5.0, 8.0, 0.01)]  # 2 s without data
+    samples = np.ones((len(times), 6))
+    ends = [t for t, _ in offline_windows(times, samples, 50.0, 50, 0.5)]
+    assert ends and all(t < 3.0 or t - 0.98 >= 5.0 - 1e-9 for t in ends)
+    assert any(t > 5.9 for t in ends)
+
+
+def test_stream_windower__skips_windows_across_a_gap() -> None:
+    windower = StreamWindower(channels=6, rate_hz=50.0, window_samples=50, hop_s=0.25)
+    before = windower.push(np.arange(0, 2.0, 0.01), np.zeros((200, 6)))
+    after = [
+        windower.push(t + np.arange(5) * 0.01, np.zeros((5, 6))) for t in np.arange(4.0, 6.0, 0.05)
+    ]
+    emitted = [t for batch in after for t, _ in batch]
+    assert len(before) == 1 and windower.skipped_gaps > 0
+    assert (
+        emitted and min(emitted) - 0.98 >= 4.0 - 1e-9
+    )  # first window after the gap is all new data
