@@ -8,7 +8,7 @@ actually draws (paint events, at most one per refresh tick; see gui/frame_counte
 time spent in each refresh tick, the trainer's steps/s over the same span, and the load average
 (the CPU may be shared with other jobs).
 
-Usage: ``python benchmarks/gui_fps.py [--seconds 60] [--privacy-seconds 20]``
+Usage: ``python benchmarks/gui_fps.py [--seconds 60] [--privacy-seconds 20] [--imu-rate-hz 200]``
 Saves ``benchmarks/results/gui_fps.json``.
 """
 
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--privacy-seconds", type=float, default=20.0, help="camera-off measurement, s"
     )
+    parser.add_argument("--imu-rate-hz", type=float, default=200.0, help="demo IMU rate, Hz")
     args = parser.parse_args(argv)
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
@@ -79,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="comodo-gui-fps-") as root:
         config = load_config(
-            overrides={"source.mode": "demo", "session.root": root, "session.name": "gui-fps"}
+            overrides={
+                "source.mode": "demo",
+                "session.root": root,
+                "session.name": "gui-fps",
+                "imu.rate_hz": args.imu_rate_hz,
+            }
         )
         controller = Controller(config)
         window = MainWindow(controller)
@@ -100,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             phases = [measure(window, args.seconds, "camera on, training, labelling")]
             window.privacy_action.trigger()
             phases.append(measure(window, args.privacy_seconds, "camera off (privacy), training"))
+            samples_plotted = window.imu.samples_shown
             labelled = list(user.labelled)
         finally:
             window.close()
@@ -115,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             "qt_platform": os.environ["QT_QPA_PLATFORM"],
         },
         "refresh_ms": window.timer.interval(),
-        "imu_plot": "2 plots x 3 channels, 10 s at 100 Hz (demo IMU), peak downsampling, clip to view",
+        "imu_plot": f"2 plots x 3 channels, last 10 s at {args.imu_rate_hz:g} Hz (demo IMU), peak downsampling, clip to view",
+        "imu_samples_per_channel_plotted": samples_plotted,
         "loadavg_1min_before": load_before,
         "activities_labelled": labelled,
         "phases": phases,

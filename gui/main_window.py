@@ -7,6 +7,7 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer
@@ -205,6 +206,13 @@ class MainWindow(QMainWindow):
             self.controls.sync(snap)
             self.activities.sync(snap.activities, snap.labelling, snap.labelled_windows)
             self.camera_state.setText("camera ON" if snap.camera_on else "camera OFF — privacy")
+            title = (
+                f"comodo-live — {Path(snap.session_dir).name}"
+                if snap.session_dir
+                else "comodo-live"
+            )
+            if self.windowTitle() != title:
+                self.setWindowTitle(title)
             self.fps_label.setText(f"{self.frame_counter.fps:.0f} fps")
 
     def shutdown(self) -> None:

@@ -156,3 +156,46 @@ def test_main_window__export_runs_off_the_ui_thread(
     assert chosen.is_dir() and any(chosen.iterdir())
     qtbot.waitUntil(lambda: "last export" in window.controls.export_label.text(), timeout=2000)
     assert window.controls.export_button.isEnabled()
+
+
+def test_main_window__record_then_open_it_as_replay(qtbot, tmp_path, monkeypatch) -> None:
+    controller = demo_controller(tmp_path, record=False)
+    win = MainWindow(controller)
+    qtbot.addWidget(win)
+    controller.start()
+    win.show()
+    qtbot.waitUntil(lambda: win.imu.samples_shown > 100, timeout=15000)
+    qtbot.keyClick(win, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # start recording
+    qtbot.waitUntil(lambda: win.snapshot.recording, timeout=15000)
+    qtbot.waitUntil(lambda: "recording ·" in win.controls.session_label.text(), timeout=3000)
+    qtbot.wait(3000)
+    win.controls.record_button.click()  # stop: finalised in the background
+    qtbot.waitUntil(lambda: not win.snapshot.recording, timeout=20000)
+    xdf = controller.session_dir / "session.xdf"
+    assert xdf.is_file()
+    monkeypatch.setattr(
+        "gui.controls_panel.QFileDialog.getOpenFileName", lambda *a, **k: (str(xdf), "XDF (*.xdf)")
+    )
+    win.controls.replay_button.click()
+    qtbot.waitUntil(
+        lambda: controller.config.source.mode == "replay" and controller.running, timeout=30000
+    )
+    qtbot.waitUntil(lambda: win.streams.health_of("IMU") == ["ok"], timeout=15000)
+    qtbot.waitUntil(lambda: win.imu.samples_shown > 100, timeout=15000)
+    assert not any("failed" in e for e in win.snapshot.errors), win.snapshot.errors
+    win.close()
+    assert not controller.running
+
+
+def test_main_window__engine_errors_reach_status_bar_and_log(
+    window: MainWindow, qtbot, monkeypatch
+) -> None:
+    monkeypatch.delenv("COMODO_RAISE")  # as a user runs it: the engine reports, nothing raises
+    window.activities.activity_deleted.emit("never-added")
+
+    def shown() -> bool:
+        return any("[error]" in line and "never-added" in line for line in window.log_pane.lines)
+
+    qtbot.waitUntil(shown, timeout=3000)
+    assert "never-added" in window.statusBar().currentMessage()
+    assert window.isVisible() and window.timer.isActive()  # still polling

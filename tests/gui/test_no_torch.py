@@ -18,7 +18,7 @@ for name in names:
 from PyQt6.QtWidgets import QApplication
 from gui.main_window import MainWindow  # building widgets must not pull torch in either
 app = QApplication([])
-loaded = sorted(m for m in sys.modules if m == "torch" or m.startswith("torch."))
+loaded = "torch" in sys.modules
 print("modules:", len(names), "torch:", loaded)
 sys.exit(1 if loaded or len(names) < 10 else 0)
 """
@@ -35,4 +35,4 @@ def test_gui__never_imports_torch() -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "torch: []" in result.stdout
+    assert "torch: False" in result.stdout
