@@ -1,11 +1,11 @@
 """comodo-live entry point: parses arguments and wires things together.
 
-    python app.py                      # desktop window (live drivers)
-    python app.py --demo               # desktop window on the synthetic demo session
-    python app.py --headless --demo --duration 60
-    python app.py --replay recordings/<session>/session.xdf
-    python app.py distill ...          # offline COMODO distillation + evaluation
-    python app.py export --session recordings/<session> --out <dir>
+python app.py                      # desktop window (live drivers)
+python app.py --demo               # desktop window on the synthetic demo session
+python app.py --headless --demo --duration 60
+python app.py --replay recordings/<session>/session.xdf
+python app.py distill ...          # offline COMODO distillation + evaluation
+python app.py export --session recordings/<session> --out <dir>
 """
 
 from __future__ import annotations

@@ -11,8 +11,9 @@ os.environ["COMODO_RAISE"] = "1"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import comodo_live  # noqa: E402,F401  (sets LSLAPICFG before any test imports pylsl)
-import pytest  # noqa: E402
+import pytest
+
+import comodo_live  # noqa: F401  (sets LSLAPICFG before any test imports pylsl)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("COMODO_SHARED_DATA", ROOT.parent / "shared" / "data"))
