@@ -20,6 +20,9 @@ session) is replayed through the same app pipeline and what it did is reported.
 
 from __future__ import annotations
 
+import comodo_live  # noqa: F401  (first: sets LSLAPICFG before pylsl loads)
+
+# isort: split
 import argparse
 import json
 import os
@@ -32,7 +35,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import numpy as np
 import pylsl
 import torch
@@ -93,8 +95,14 @@ def score_offline(
 ) -> dict[str, float]:
     """Fit the predictor's head on ``labelled`` with ``model`` and score the smoothed sequence."""
     pc = config.predictor
-    head = fit_head(encode_windows(model, labelled), labels, activities, pc.min_windows_per_activity,
-                    pc.classifier_c, pc.anchor_temperature)
+    head = fit_head(
+        encode_windows(model, labelled),
+        labels,
+        activities,
+        pc.min_windows_per_activity,
+        pc.classifier_c,
+        pc.anchor_temperature,
+    )
     assert head is not None
     probs = head.probabilities(encode_windows(model, windows))  # (W, K)
     smoother = Smoother(pc.smoothing_alpha, pc.confidence_threshold)
@@ -110,7 +118,10 @@ def score_offline(
 
 
 def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
-    config = load_config(args.config, [*args.set, "source.mode=demo", f"session.root={root}", "session.name=acceptance"])
+    config = load_config(
+        args.config,
+        [*args.set, "source.mode=demo", f"session.root={root}", "session.name=acceptance"],
+    )
     ctl = Controller(config)
     tap = WindowTap()
     ctl.add_window_listener(tap)
@@ -125,8 +136,11 @@ def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         for i, (activity, duration) in enumerate(script):
             start = motion.t0 + motion.segment_start(i) + (duration - args.label_s) / 2
             label_plan.append((activity, start, start + args.label_s))
-        print(f"session {ctl.session_dir}; script {script}; labelling {args.label_s:.0f} s of each activity "
-              f"in the first pass", flush=True)
+        print(
+            f"session {ctl.session_dir}; script {script}; labelling {args.label_s:.0f} s of each activity "
+            f"in the first pass",
+            flush=True,
+        )
         pending = list(label_plan)
         next_status = time.monotonic() + 10
         distill_end = t0 + args.distill_s
@@ -144,7 +158,10 @@ def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         camera_snap = ctl.snapshot()
         ctl.set_camera(False)
         t_off = pylsl.local_clock()
-        print(f"camera OFF at {time.monotonic() - t0:.0f} s; IMU-only evaluation for {args.eval_s:.0f} s", flush=True)
+        print(
+            f"camera OFF at {time.monotonic() - t0:.0f} s; IMU-only evaluation for {args.eval_s:.0f} s",
+            flush=True,
+        )
         eval_end = time.monotonic() + args.eval_s
         while time.monotonic() < eval_end:
             time.sleep(1.0)
@@ -159,7 +176,9 @@ def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             "teacher_encoded": pipeline.teacher.stats().encoded,
             "teacher_skipped": pipeline.teacher.stats().skipped,
             "latency_p95_ms": pipeline.predictor.latency_p95_ms(),
-            "agreement_camera_on": camera_snap.agreement_history[-1, 1] if len(camera_snap.agreement_history) else None,
+            "agreement_camera_on": camera_snap.agreement_history[-1, 1]
+            if len(camera_snap.agreement_history)
+            else None,
             "labelled_windows": ctl.labels.counts(),
             "target_entropy": camera_snap.train.target_entropy if camera_snap.train else None,
             "mean_cosine": camera_snap.train.mean_cosine if camera_snap.train else None,
@@ -171,7 +190,9 @@ def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         ctl.stop()
     session_dir = ctl.session_dir
     assert session_dir is not None
-    records = [r for r in read_metrics(session_dir / "metrics.jsonl") if r.get("type") == "prediction"]
+    records = [
+        r for r in read_metrics(session_dir / "metrics.jsonl") if r.get("type") == "prediction"
+    ]
     off = [r for r in records if not r["camera_on"] and r["t"] > t_off and r["truth"] is not None]
     live_acc = float(np.mean([r["label"] == r["truth"] for r in off])) if off else float("nan")
     confusion = Counter((r["truth"], r["label"]) for r in off)
@@ -187,7 +208,9 @@ def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     trained.eval()
     untrained.eval()
     offline_trained = score_offline(trained, config, labelled, labels, activities, windows, truth)
-    offline_untrained = score_offline(untrained, config, labelled, labels, activities, windows, truth)
+    offline_untrained = score_offline(
+        untrained, config, labelled, labels, activities, windows, truth
+    )
     return {
         "session_dir": str(session_dir),
         "activities": list(activities),
@@ -202,13 +225,20 @@ def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         "live": live,
         "targets": {"accuracy_min": 0.8, "above_untrained": True},
         "passed": bool(live_acc >= 0.8 and live_acc > offline_untrained["accuracy"]),
-        "config": {k: v for k, v in json.loads(json.dumps(state["config"])).items() if k in ("window", "trainer", "teacher", "student", "predictor")},
+        "config": {
+            k: v
+            for k, v in json.loads(json.dumps(state["config"])).items()
+            if k in ("window", "trainer", "teacher", "student", "predictor")
+        },
     }
 
 
 def run_gopro(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     """Replay the real GoPro walk (converted to an XDF session, looped) through the app pipeline."""
-    video, csv = SHARED / "video_imu" / "gopro_walk.mp4", SHARED / "video_imu" / "gopro_walk_imu.csv"
+    video, csv = (
+        SHARED / "video_imu" / "gopro_walk.mp4",
+        SHARED / "video_imu" / "gopro_walk_imu.csv",
+    )
     if not video.is_file():
         return {"skipped": f"{video} is absent"}
     from comodo_live.recording.convert import convert
@@ -216,8 +246,17 @@ def run_gopro(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     converted = root / "gopro_session"
     if not (converted / "session.xdf").exists():
         convert(video, csv, converted)
-    config = load_config(args.config, [*args.set, "source.mode=replay", f"source.replay_path={converted}",
-                                       "source.replay_loop=true", f"session.root={root}", "session.name=gopro"])
+    config = load_config(
+        args.config,
+        [
+            *args.set,
+            "source.mode=replay",
+            f"source.replay_path={converted}",
+            "source.replay_loop=true",
+            f"session.root={root}",
+            "session.name=gopro",
+        ],
+    )
     ctl = Controller(config)
     t0 = time.monotonic()
     ctl.start()
@@ -246,7 +285,9 @@ def run_gopro(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             "windows": pipeline.windows_seen,
             "predictions": pipeline.predictor.predicted,
             "labelled_windows": snap.labelled_windows,
-            "last_prediction": None if snap.prediction is None else [snap.prediction.label, snap.prediction.confidence],
+            "last_prediction": None
+            if snap.prediction is None
+            else [snap.prediction.label, snap.prediction.confidence],
             "errors": list(snap.errors),
         }
     finally:
@@ -259,23 +300,44 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--distill-s", type=float, default=180.0, help="camera-on distillation, s")
     parser.add_argument("--eval-s", type=float, default=120.0, help="camera-off evaluation, s")
-    parser.add_argument("--label-s", type=float, default=10.0, help="labelled stretch per activity, s")
+    parser.add_argument(
+        "--label-s", type=float, default=10.0, help="labelled stretch per activity, s"
+    )
     parser.add_argument("--gopro", action="store_true", help="also replay the GoPro walk session")
     parser.add_argument("--gopro-only", action="store_true", help="only the GoPro replay")
     parser.add_argument("--gopro-s", type=float, default=60.0, help="GoPro replay duration, s")
     parser.add_argument("--config", help="config TOML (default: the built-in defaults)")
-    parser.add_argument("--set", action="append", default=[], help="config override section.key=value")
+    parser.add_argument(
+        "--set", action="append", default=[], help="config override section.key=value"
+    )
     parser.add_argument("--root", help="session folders here (default: a temp dir)")
     parser.add_argument("--out", default=str(RESULTS / "demo_acceptance.json"))
     args = parser.parse_args(argv)
     root = Path(args.root) if args.root else Path(tempfile.mkdtemp(prefix="comodo-acceptance-"))
     started = time.monotonic()
-    result: dict[str, Any] = {"schema": "demo_acceptance/1", "machine": machine(), "command": " ".join(sys.argv)}
+    result: dict[str, Any] = {
+        "schema": "demo_acceptance/1",
+        "machine": machine(),
+        "command": " ".join(sys.argv),
+    }
     if not args.gopro_only:
         result["demo"] = run_demo(args, root)
         demo = result["demo"]
-        print(json.dumps({k: demo[k] for k in ("live_imu_only_accuracy", "offline_trained_ema",
-                                               "offline_untrained_student", "passed")}, indent=1), flush=True)
+        print(
+            json.dumps(
+                {
+                    k: demo[k]
+                    for k in (
+                        "live_imu_only_accuracy",
+                        "offline_trained_ema",
+                        "offline_untrained_student",
+                        "passed",
+                    )
+                },
+                indent=1,
+            ),
+            flush=True,
+        )
     if args.gopro or args.gopro_only:
         result["gopro"] = run_gopro(args, root)
         print(json.dumps(result["gopro"], indent=1), flush=True)

@@ -11,6 +11,9 @@ teacher, and the teacher's clips/s, skipped clips and duty cycle.
 
 from __future__ import annotations
 
+import comodo_live  # noqa: F401  (first: sets LSLAPICFG before pylsl loads)
+
+# isort: split
 import argparse
 import json
 import sys
@@ -19,7 +22,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import numpy as np
 
 from comodo_live.config import load_config
@@ -27,18 +29,26 @@ from comodo_live.engine.controller import Controller
 from comodo_live.engine.metrics import read_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_acceptance import RESULTS, machine  # noqa: E402
+from demo_acceptance import RESULTS, machine
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=90.0, help="measured run after the warm-up, s")
-    parser.add_argument("--warmup-s", type=float, default=30.0, help="labelling + first training, s")
-    parser.add_argument("--set", action="append", default=[], help="config override section.key=value")
+    parser.add_argument(
+        "--seconds", type=float, default=90.0, help="measured run after the warm-up, s"
+    )
+    parser.add_argument(
+        "--warmup-s", type=float, default=30.0, help="labelling + first training, s"
+    )
+    parser.add_argument(
+        "--set", action="append", default=[], help="config override section.key=value"
+    )
     parser.add_argument("--out", default=str(RESULTS / "engine_latency.json"))
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="comodo-latency-"))
-    config = load_config(overrides=[*args.set, "source.mode=demo", f"session.root={root}", "session.record=true"])
+    config = load_config(
+        overrides=[*args.set, "source.mode=demo", f"session.root={root}", "session.record=true"]
+    )
     ctl = Controller(config)
     started = time.monotonic()
     ctl.start()
@@ -74,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         ctl.stop()
     assert ctl.session_dir is not None
     records = read_metrics(ctl.session_dir / "metrics.jsonl")
-    wall_measure = [r for r in records if r.get("type") == "prediction"][-predicted:] if predicted else []
+    wall_measure = (
+        [r for r in records if r.get("type") == "prediction"][-predicted:] if predicted else []
+    )
     latencies = np.array([r["latency_ms"] for r in wall_measure], dtype=np.float64)
     steps = np.array([s["steps_per_s"] for s in samples[5:]])
     clips = np.array([s["teacher_clips_per_s"] for s in samples[5:]])
@@ -83,10 +95,17 @@ def main(argv: list[str] | None = None) -> int:
         "schema": "engine_latency/1",
         "machine": machine(),
         "command": " ".join(sys.argv),
-        "config": {"window_s": config.window.window_s, "hop_s": config.window.hop_s, "rate_hz": config.window.rate_hz,
-                   "teacher": config.teacher.name, "teacher_frames": config.teacher.frames,
-                   "teacher_size_px": config.teacher.size_px, "student_width": config.student.width,
-                   "batch_size": config.trainer.batch_size, "torch_threads": config.trainer.torch_threads},
+        "config": {
+            "window_s": config.window.window_s,
+            "hop_s": config.window.hop_s,
+            "rate_hz": config.window.rate_hz,
+            "teacher": config.teacher.name,
+            "teacher_frames": config.teacher.frames,
+            "teacher_size_px": config.teacher.size_px,
+            "student_width": config.student.width,
+            "batch_size": config.trainer.batch_size,
+            "torch_threads": config.trainer.torch_threads,
+        },
         "predictions": int(latencies.size),
         "predictor_skipped_stale": predictor_skipped,
         "latency_ms": {

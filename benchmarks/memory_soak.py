@@ -12,6 +12,9 @@ every sample, so a run cut short still leaves its figures.
 
 from __future__ import annotations
 
+import comodo_live  # noqa: F401  (first: sets LSLAPICFG before pylsl loads)
+
+# isort: split
 import argparse
 import json
 import sys
@@ -20,14 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
 import pylsl
 
 from comodo_live.config import load_config
 from comodo_live.engine.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_acceptance import RESULTS, machine  # noqa: E402
+from demo_acceptance import RESULTS, machine
 
 
 def rss_mb(pid: str = "self") -> float:
@@ -41,25 +43,42 @@ def rss_mb(pid: str = "self") -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=20.0, help="run length, minutes")
-    parser.add_argument("--warmup-s", type=float, default=120.0, help="growth is measured after this, s")
+    parser.add_argument(
+        "--warmup-s", type=float, default=120.0, help="growth is measured after this, s"
+    )
     parser.add_argument("--every-s", type=float, default=10.0, help="sampling period, s")
-    parser.add_argument("--set", action="append", default=[], help="config override section.key=value")
+    parser.add_argument(
+        "--set", action="append", default=[], help="config override section.key=value"
+    )
     parser.add_argument("--out", default=str(RESULTS / "memory_soak.json"))
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="comodo-soak-"))
-    config = load_config(overrides=[*args.set, "source.mode=demo", f"session.root={root}", "session.name=soak"])
+    config = load_config(
+        overrides=[*args.set, "source.mode=demo", f"session.root={root}", "session.name=soak"]
+    )
     duration = args.minutes * 60.0
     ctl = Controller(config)
     samples: list[dict[str, Any]] = []
-    result: dict[str, Any] = {"schema": "memory_soak/1", "machine": machine(), "command": " ".join(sys.argv),
-                              "minutes": args.minutes, "warmup_s": args.warmup_s}
+    result: dict[str, Any] = {
+        "schema": "memory_soak/1",
+        "machine": machine(),
+        "command": " ".join(sys.argv),
+        "minutes": args.minutes,
+        "warmup_s": args.warmup_s,
+    }
     rss_before = rss_mb()
     t0 = time.monotonic()
     ctl.start()
     try:
         motion = ctl.sources.session.motion  # type: ignore[union-attr]
-        plan = [(a, motion.t0 + motion.segment_start(i) + 1.0, motion.t0 + motion.segment_start(i) + d - 1.0)
-                for i, (a, d) in enumerate(motion.script)]
+        plan = [
+            (
+                a,
+                motion.t0 + motion.segment_start(i) + 1.0,
+                motion.t0 + motion.segment_start(i) + d - 1.0,
+            )
+            for i, (a, d) in enumerate(motion.script)
+        ]
         next_sample = t0
         while (elapsed := time.monotonic() - t0) < duration:
             now = pylsl.local_clock()
@@ -73,8 +92,15 @@ def main(argv: list[str] | None = None) -> int:
             if time.monotonic() >= next_sample:
                 next_sample += args.every_s
                 snap = ctl.snapshot()
-                samples.append({"t_s": round(elapsed, 1), "rss_mb": round(rss_mb(), 1), "camera_on": snap.camera_on,
-                                "step": snap.train.step if snap.train else 0, "errors": len(snap.errors)})
+                samples.append(
+                    {
+                        "t_s": round(elapsed, 1),
+                        "rss_mb": round(rss_mb(), 1),
+                        "camera_on": snap.camera_on,
+                        "step": snap.train.step if snap.train else 0,
+                        "errors": len(snap.errors),
+                    }
+                )
                 after = [s["rss_mb"] for s in samples if s["t_s"] >= args.warmup_s]
                 result.update(
                     rss_before_start_mb=rss_before,
@@ -86,8 +112,11 @@ def main(argv: list[str] | None = None) -> int:
                     samples=samples,
                 )
                 Path(args.out).write_text(json.dumps(result, indent=1))
-                print(f"[{elapsed:7.1f} s] rss {samples[-1]['rss_mb']:.1f} MB step {samples[-1]['step']} "
-                      f"camera {'on' if snap.camera_on else 'off'}", flush=True)
+                print(
+                    f"[{elapsed:7.1f} s] rss {samples[-1]['rss_mb']:.1f} MB step {samples[-1]['step']} "
+                    f"camera {'on' if snap.camera_on else 'off'}",
+                    flush=True,
+                )
             time.sleep(0.05)
     finally:
         ctl.stop()

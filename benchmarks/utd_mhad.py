@@ -237,6 +237,7 @@ def distilled_student(
     config: DistillConfig,
     settings: dict[str, Any],
     args: argparse.Namespace,
+    control: str = "",
 ) -> tuple[Any, dict[str, Any], float]:
     """Distil, or load the identical earlier distillation from ``.cache/students``.
 
@@ -252,8 +253,11 @@ def distilled_student(
         "pool": pool.tolist(),
         "student": new_student(ds.imu[pool], 0).config,
     }
+    if control:
+        key_items["control"] = control
     key = hashlib.sha256(json.dumps(key_items, sort_keys=True, default=str).encode()).hexdigest()
-    path = STUDENT_CACHE / f"{name}-{config.method}-seed{config.seed}-{key[:16]}.pt"
+    tag = f"{config.method}-{control}" if control else config.method
+    path = STUDENT_CACHE / f"{name}-{tag}-seed{config.seed}-{key[:16]}.pt"
     student = new_student(ds.imu[pool], config.seed)
     if path.exists() and not args.quick:
         state = load_checkpoint(path, kind="benchmark-student")
@@ -308,6 +312,23 @@ def run_teacher(
     for seed in args.seeds:
         projection = fit_projection(features[distill_pool], seed, settings["centre"])
         z_v = teacher_embeddings(projection, features)
+        if "shuffled_probe" in args.methods:
+            # Control: the same loss, augmentation and teacher embeddings, but paired with the
+            # wrong trials (permuted within the distillation pool): what training alone gives.
+            order = np.random.default_rng(1000 + seed).permutation(distill_pool)
+            z_shuffled = z_v.copy()
+            z_shuffled[distill_pool] = z_v[order]
+            config = replace(base, method="comodo", seed=seed)
+            student, history, seconds = distilled_student(
+                name, ds, distill_pool, z_shuffled, config, settings, args, control="shuffled"
+            )
+            print(f"[{name}] shuffled-teacher control seed={seed} {seconds:.0f} s", flush=True)
+            diag.setdefault("history", {})[f"{variant}|shuffled-seed{seed}"] = {
+                **history,
+                "seconds": seconds,
+            }
+            emb = embed(student, ds.imu)
+            probe_all(rec, "shuffled_probe", name, emb, ds, splits, seed, args.ks, proto=True)
         for method in ("comodo", "infonce"):
             wanted = f"{method}_probe" in args.methods
             if not wanted and not (method == "comodo" and "comodo_finetune" in args.methods):
@@ -429,36 +450,47 @@ def measure_speed(ds: UtdMhad, data_dir: Path, with_teacher: bool) -> dict[str, 
 
 
 def summary(records: list[dict[str, Any]]) -> str:
-    """Mean ± std over seeds of top-1 per (split kind, method, teacher, k)."""
-    groups: dict[tuple, list[float]] = defaultdict(list)
+    """Top-1 mean ± std over seeds: rows (variant, split kind, method, teacher), columns k."""
+    groups: dict[tuple, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for r in records:
         split = "test" if r["split"] == "test" else "val"
-        groups[(r.get("variant", ""), split, r["method"], r["teacher"] or "-", r["k"])].append(
-            r["top1"]
-        )
-    lines = [
-        f"{'variant':24s} {'split':5s} {'method':28s} {'teacher':18s} {'k':>3s}  top-1 mean ± std (n)"
-    ]
+        key = (r.get("variant", ""), split, r["method"], r["teacher"] or "-")
+        groups[key][r["k"]].append(r["top1"])
+    ks = sorted({r["k"] for r in records}, key=lambda k: (k == "all", k))
+    head = f"{'variant':20s} {'split':5s} {'method':26s} {'teacher':18s} "
+    lines = [head + " ".join(f"{'k=' + k:>16s}" for k in ks)]
     for key in sorted(groups, key=lambda g: tuple(str(x) for x in g)):
-        v = np.array(groups[key])
+        cells = []
+        for k in ks:
+            v = np.array(groups[key].get(k, []))
+            cells.append(f"{v.mean():5.1f} ± {v.std():3.1f} ({v.size})" if v.size else "-")
         lines.append(
-            f"{key[0]:24s} {key[1]:5s} {key[2]:28s} {key[3]:18s} {key[4]:>3s}  {v.mean():5.1f} ± {v.std():4.1f} ({v.size})"
+            f"{key[0]:20s} {key[1]:5s} {key[2]:26s} {key[3]:18s} "
+            + " ".join(f"{c:>16s}" for c in cells)
         )
     return "\n".join(lines)
 
 
 def paired_gains(records: list[dict[str, Any]], method: str, baseline: str) -> dict[str, Any]:
-    """Per (variant, teacher, k) mean and std of the per-seed top-1 gain of method over baseline."""
+    """Mean and std over seeds (and folds) of the per-seed top-1 gain of ``method`` over
+    ``baseline`` on the same split, k and seed (and teacher, when the baseline has one), per
+    (variant, split kind, teacher, k)."""
     base = {
-        (r.get("variant", ""), r["split"], r["k"], r["seed"]): r["top1"]
+        (r.get("variant", ""), r["split"], r["k"], r["seed"], r["teacher"]): r["top1"]
         for r in records
         if r["method"] == baseline
     }
     gains: dict[str, list[float]] = defaultdict(list)
     for r in records:
+        if r["method"] != method:
+            continue
         key = (r.get("variant", ""), r["split"], r["k"], r["seed"])
-        if r["method"] == method and key in base:
-            gains[f"{r.get('variant', '')}|{r['teacher']}|k={r['k']}"].append(r["top1"] - base[key])
+        value = base.get((*key, r["teacher"]), base.get((*key, None)))
+        if value is not None:
+            kind = "test" if r["split"] == "test" else "val"
+            gains[f"{r.get('variant', '')}|{kind}|{r['teacher']}|k={r['k']}"].append(
+                r["top1"] - value
+            )
     return {
         k: {"mean": float(np.mean(v)), "std": float(np.std(v)), "n": len(v)}
         for k, v in gains.items()
@@ -518,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
         "--validate",
         action="store_true",
         help="leave-one-training-subject-out folds, no test subjects",
+    )
+    parser.add_argument(
+        "--val-supervised", action="store_true", help="also run (d)/(g) on the validation folds"
     )
     parser.add_argument(
         "--variants", default="", help="';'-separated settings overrides, e.g. 'centre=0;augment=1'"
@@ -590,6 +625,8 @@ def write(
 ) -> None:
     meta["paired_gains"] = {
         "comodo_probe-random_probe": paired_gains(records, "comodo_probe", "random_probe"),
+        "comodo_probe-shuffled_probe": paired_gains(records, "comodo_probe", "shuffled_probe"),
+        "shuffled_probe-random_probe": paired_gains(records, "shuffled_probe", "random_probe"),
         "infonce_probe-random_probe": paired_gains(records, "infonce_probe", "random_probe"),
         "comodo_finetune_head-supervised_scratch_head": paired_gains(
             records, "comodo_finetune_head", "supervised_scratch_head"

@@ -165,6 +165,16 @@ def run_headless(controller: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _camera_off_later(controller: Any, after_s: float) -> None:
+    """GUI mode: privacy mode ``after_s`` seconds after the controller started running."""
+    deadline = time.monotonic() + 120.0
+    while not controller.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(after_s)
+    if controller.running:
+        controller.set_camera(False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -188,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     run = importlib.import_module("gui.app").run  # the window: imported only without --headless
 
     if args.camera_off_after is not None:
-        timer = threading.Timer(args.camera_off_after, controller.set_camera, args=(False,))
-        timer.daemon = True
-        timer.start()
+        threading.Thread(
+            target=_camera_off_later, args=(controller, args.camera_off_after), daemon=True
+        ).start()
     return int(run(controller, config, duration_s=args.duration))

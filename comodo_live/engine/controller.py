@@ -69,6 +69,8 @@ class Controller:
         self._export_result: str | None = None
         self._background: list[threading.Thread] = []
         self.started_at = 0.0
+        self._bytes = 0
+        self._bytes_checked = -1e9
 
     # --- lifecycle ----------------------------------------------------------------------------
     @property
@@ -88,6 +90,8 @@ class Controller:
             if self._running:
                 return
             cfg = self.config
+            if cfg.camera.on_at_start != self._camera_on:  # switched before (re)start: keep it
+                cfg = cfg.replace({"camera.on_at_start": self._camera_on})
             torch.set_num_threads(cfg.trainer.torch_threads)
             first_start = self.session_dir is None
             if self.session_dir is None:
@@ -120,16 +124,18 @@ class Controller:
                     self._on_marker,
                 )
                 self.streams.start()
+                if cfg.session.record:
+                    self.streams.start_recording()
+                begin = getattr(self.sources, "begin", None)
+                if begin is not None:
+                    begin()  # a replay starts its clock now that the readers are connected
                 self.pipeline.start()
                 self.streams.start_windowing()
-                self._camera_on = self.sources.camera_on
                 self.pipeline.set_camera(self._camera_on)
                 self._housekeeper = Housekeeper(self, cfg.session.metrics_every_s)
                 self._housekeeper.start()
                 self._running = True
                 self.started_at = time.monotonic()
-                if cfg.session.record:
-                    self.streams.start_recording()
             except BaseException:
                 self._teardown()
                 raise
@@ -369,6 +375,14 @@ class Controller:
         from comodo_live.engine.snapshots import build_snapshot
 
         return build_snapshot(self)
+
+    def recording_bytes(self) -> int:
+        """Size of the session's XDF + video files, bytes (refreshed at most once a second)."""
+        now = time.monotonic()
+        if self.session_dir is not None and now - self._bytes_checked >= 1.0:
+            self._bytes_checked = now
+            self._bytes = session_files.folder_bytes(self.session_dir)
+        return self._bytes
 
     @property
     def errors(self) -> tuple[str, ...]:

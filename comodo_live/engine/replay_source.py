@@ -79,6 +79,11 @@ class ReplaySources:
         return self.player.finished.is_set() and not self.player.running
 
     def start(self) -> None:
+        """Open the outlets only: playback begins in :meth:`begin`, once readers are connected
+        (an LSL inlet receives nothing pushed before it connected)."""
+        self.player.open()
+
+    def begin(self) -> None:
         self.player.start()
 
     def stop(self) -> None:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from comodo_live.engine import session as session_files
 from comodo_live.engine.snapshot import EngineSnapshot
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ def build_snapshot(ctl: Controller) -> EngineSnapshot:
         camera_on=ctl.camera_on,
         recording=streams is not None and streams.recording,
         session_dir=str(session_dir) if session_dir is not None else "",
-        recording_bytes=session_files.folder_bytes(session_dir) if session_dir is not None else 0,
+        recording_bytes=ctl.recording_bytes(),
         streams=streams.stream_statuses(ctl.camera_on) if streams is not None else (),
         train=train,
         loss_history=loss_history,

@@ -32,7 +32,10 @@ class Sources(Protocol):
         """Frames put on the frame bus since start (privacy checks)."""
         ...
 
-    def start(self) -> None: ...
+    def start(self) -> None:
+        """Start publishing (a source may also have ``begin()``, called once the engine's
+        readers are connected: the replay starts its clock there)."""
+        ...
 
     def stop(self) -> None: ...
 
@@ -47,6 +50,9 @@ class Sources(Protocol):
     def activity_at(self, t: float) -> str | None:
         """Ground-truth activity at LSL time ``t`` when the source knows it (the demo)."""
         ...
+
+
+DEMO_START_DELAY_S = 3.0  # the script starts once the engine's readers and recorder are connected
 
 
 def unique_prefix(kind: str) -> str:
@@ -69,6 +75,7 @@ class DemoSources:
             source_id_prefix=unique_prefix("demo"),
             teacher_size=(cfg.camera.width_px, cfg.camera.height_px),
             camera_on=cfg.camera.on_at_start,
+            start_delay_s=DEMO_START_DELAY_S,
         )
         self.imu_source_id = self.session.imu_source_id
         self.camera_source_id: str | None = self.session.camera_source_id

@@ -224,7 +224,7 @@ class TrainerWorker(Worker):
             z_x = self.student(x)  # (B, D), L2-normalised by the head
             loss = comodo_loss(z_x, z_v, self.queue.entries(), cfg.tau_t, cfg.tau_s)
             if not torch.isfinite(loss):
-                return self._diverged(f"loss is {float(loss)}")
+                return self._diverged(f"loss is {float(loss.detach())}")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             params = [p for p in self.student.parameters() if p.grad is not None]

@@ -53,8 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-augment", action="store_true", help="disable IMU augmentation")
     parser.add_argument("--no-centre", action="store_true", help="disable teacher-feature centring")
-    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("COMODO_SHARED_DATA", DEFAULT_DATA_DIR)))
-    parser.add_argument("--cache-dir", type=Path, default=None, help="feature cache (default ./.cache/features)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("COMODO_SHARED_DATA", DEFAULT_DATA_DIR)),
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="feature cache (default ./.cache/features)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave default)")
     parser.add_argument("--no-progress", action="store_true")
@@ -77,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.teacher == "skeleton":
         features = utd_skeleton_features(teacher, args.data_dir, args.cache_dir, progress)
     else:
-        features = utd_depth_features(teacher, args.data_dir, cache_dir=args.cache_dir, progress=progress)
+        features = utd_depth_features(
+            teacher, args.data_dir, cache_dir=args.cache_dir, progress=progress
+        )
     projection = fit_projection(features[train], args.seed, centre=not args.no_centre)
     z_v = teacher_embeddings(projection, features)  # (n, D)
     student = new_student(ds.imu[train], args.seed)
@@ -96,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         idx = k_shot_indices(ds.labels, ds.subjects, train, k, args.seed)
         acc = linear_probe(emb[idx], ds.labels[idx], emb[test], ds.labels[test])
         results["all" if k is None else str(k)] = acc.as_dict()
-        print(f"probe k={'all' if k is None else k}: top1 {acc.top1:.1f}  top3 {acc.top3:.1f}  top5 {acc.top5:.1f}")
+        print(
+            f"probe k={'all' if k is None else k}: top1 {acc.top1:.1f}  top3 {acc.top3:.1f}  top5 {acc.top5:.1f}"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     state = {
         "student_config": {k: v for k, v in student.config.items() if v is not None},
@@ -110,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     path = save_checkpoint(args.out / "student.pt", state, kind="student")
     (args.out / "probe.json").write_text(json.dumps(results, indent=1))
-    print(f"final loss {history.loss[-1]:.3f}, target entropy {np.round(history.target_entropy[-1], 3)}")
+    print(
+        f"final loss {history.loss[-1]:.3f}, target entropy {np.round(history.target_entropy[-1], 3)}"
+    )
     print(f"wrote {path}")
     return 0

@@ -59,13 +59,19 @@ def config(tmp_path: Path) -> AppConfig:
 
 
 def synthetic_window(
-    t_end: float, kind: int, samples: int = 50, with_clip: bool = True, rng: np.random.Generator | None = None
+    t_end: float,
+    kind: int,
+    samples: int = 50,
+    with_clip: bool = True,
+    rng: np.random.Generator | None = None,
 ) -> PairedWindow:
     """A (6, samples) IMU window whose frequency depends on ``kind``, with a matching clip."""
     rng = rng or np.random.default_rng(int(t_end * 1000) % 2**32)
     t = np.linspace(0, 1, samples)
     freq = 1.0 + 2.0 * kind
-    data = np.stack([np.sin(2 * np.pi * freq * t + c) * (1 + kind) for c in range(6)]).astype(np.float32)
+    data = np.stack([np.sin(2 * np.pi * freq * t + c) * (1 + kind) for c in range(6)]).astype(
+        np.float32
+    )
     data += 0.05 * rng.standard_normal(data.shape).astype(np.float32)
     data[2] += 9.81
     imu = ImuWindow(data=data, t_start=t_end - 1.0, t_end=t_end, rate_hz=50.0, camera_on=with_clip)
@@ -73,6 +79,8 @@ def synthetic_window(
     if with_clip:
         frames = np.full((2, 48, 64, 3), 40 * kind, np.uint8)
         frames[:, :, : 8 * (kind + 1)] = 255
-        frames = np.clip(frames.astype(int) + rng.integers(0, 20, frames.shape), 0, 255).astype(np.uint8)
+        frames = np.clip(frames.astype(int) + rng.integers(0, 20, frames.shape), 0, 255).astype(
+            np.uint8
+        )
         clip = VideoClip(frames, np.array([t_end - 0.75, t_end - 0.25]), np.array([0, 1]))
     return PairedWindow(imu=imu, clip=clip)

@@ -23,7 +23,18 @@ pytestmark = pytest.mark.lsl
 
 def _command(tmp_path: Path, *extra: str) -> list[str]:
     sets = [f"--set={k}={v}" for k, v in FAST.items() if k != "source.mode"]
-    return [sys.executable, str(ROOT / "app.py"), "--headless", "--demo", "--root", str(tmp_path), "--status-every", "1", *sets, *extra]
+    return [
+        sys.executable,
+        str(ROOT / "app.py"),
+        "--headless",
+        "--demo",
+        "--root",
+        str(tmp_path),
+        "--status-every",
+        "1",
+        *sets,
+        *extra,
+    ]
 
 
 def _session(tmp_path: Path) -> Path:
@@ -33,16 +44,23 @@ def _session(tmp_path: Path) -> Path:
 
 
 def test_cli__config_from_flags_and_sets() -> None:
-    args = build_parser().parse_args(["--replay", "x.xdf", "--set", "window.hop_s=0.25", "--name", "bob", "--no-record"])
+    args = build_parser().parse_args(
+        ["--replay", "x.xdf", "--set", "window.hop_s=0.25", "--name", "bob", "--no-record"]
+    )
     config = config_from_args(args)
     assert config.source.mode == "replay" and config.source.replay_path == "x.xdf"
-    assert config.window.hop_s == 0.25 and config.session.name == "bob" and not config.session.record
+    assert (
+        config.window.hop_s == 0.25 and config.session.name == "bob" and not config.session.record
+    )
 
 
 def test_cli__bad_override_exits_with_a_message(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "app.py"), "--headless", "--demo", "--set", "trainer.lr=-1"],
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     assert result.returncode == 2
     assert "trainer.lr = -1.0 is out of range" in result.stderr
@@ -51,17 +69,28 @@ def test_cli__bad_override_exits_with_a_message(tmp_path: Path) -> None:
 def test_cli__headless_demo_writes_the_session_folder(tmp_path: Path) -> None:
     result = subprocess.run(
         _command(tmp_path, "--duration", "8", "--camera-off-after", "5"),
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COMODO_RAISE": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COMODO_RAISE": "0"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stdout.splitlines()
     status = [line for line in lines if "steps/s" in line or "waiting for pairs" in line]
     assert len(status) >= 4
-    assert any("camera OFF" in line for line in status) and any("camera ON" in line for line in status)
+    assert any("camera OFF" in line for line in status) and any(
+        "camera ON" in line for line in status
+    )
     assert any("camera switched OFF" in line for line in lines)
     session = _session(tmp_path)
-    for name in ("config.toml", "metrics.jsonl", "session.xdf", "video.avi", "checkpoints/latest.pt"):
+    for name in (
+        "config.toml",
+        "metrics.jsonl",
+        "session.xdf",
+        "video.avi",
+        "checkpoints/latest.pt",
+    ):
         assert (session / name).is_file(), name
     assert load_state(session / "checkpoints" / "latest.pt")["step"] > 0
     streams, _ = pyxdf.load_xdf(str(session / "session.xdf"))
@@ -71,7 +100,10 @@ def test_cli__headless_demo_writes_the_session_folder(tmp_path: Path) -> None:
 def test_cli__sigint_stops_cleanly_and_keeps_everything(tmp_path: Path) -> None:
     process = subprocess.Popen(
         _command(tmp_path, "--duration", "120"),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COMODO_RAISE": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COMODO_RAISE": "0"},
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 60

@@ -46,7 +46,9 @@ def test_controller__privacy_mode_stops_every_frame_downstream(tmp_path: Path) -
     try:
         assert ctl.streams is not None and ctl.pipeline is not None and ctl.sources is not None
         sources, teacher = ctl.sources, ctl.pipeline.teacher
-        assert _wait(lambda: teacher.frames_encoded > 0 and ctl.streams is not None and ctl.streams.recording)
+        assert _wait(
+            lambda: teacher.frames_encoded > 0 and ctl.streams is not None and ctl.streams.recording
+        )
         assert _wait(lambda: ctl.latest_preview() is not None)
         time.sleep(2.0)  # let the recorder receive some frame indices
         t_off = pylsl.local_clock()
@@ -71,7 +73,9 @@ def test_controller__privacy_mode_stops_every_frame_downstream(tmp_path: Path) -
         assert times.size == 0
         assert ctl.pipeline.predictor.predicted > 0  # IMU-only prediction goes on
         predicted = ctl.pipeline.predictor.predicted
-        assert _wait(lambda: ctl.pipeline is not None and ctl.pipeline.predictor.predicted > predicted + 2)
+        assert _wait(
+            lambda: ctl.pipeline is not None and ctl.pipeline.predictor.predicted > predicted + 2
+        )
         session = ctl.session_dir
     finally:
         ctl.stop()
@@ -139,7 +143,7 @@ def test_controller__restart_resumes_from_the_checkpoint(tmp_path: Path) -> None
     try:
         first.add_activity("sitting")
         first.start_label("walking")
-        time.sleep(1.5)
+        assert _wait(lambda: first.labels.counts().get("walking", 0) >= 2)
         first.stop_label()
         assert _wait(lambda: first.pipeline is not None and first.pipeline.trainer.step >= 10)
         first.rename_activity("sitting", "resting")
@@ -151,12 +155,20 @@ def test_controller__restart_resumes_from_the_checkpoint(tmp_path: Path) -> None
     second.start()
     try:
         pipeline = second.pipeline
-        assert pipeline is not None and pipeline.resumed_from == first.session_dir / "checkpoints" / "latest.pt"
+        assert (
+            pipeline is not None
+            and pipeline.resumed_from == first.session_dir / "checkpoints" / "latest.pt"
+        )
         assert pipeline.trainer.step >= saved["step"]
         assert second.labels.activities == ("resting", "walking")
         assert second.labels.counts()["walking"] >= saved["labelled_counts"]["walking"] > 0
         assert len(pipeline.trainer.queue) >= saved["queue"]["count"] > 0
-        assert _wait(lambda: second.snapshot().prediction is not None and bool(second.snapshot().prediction.probabilities))
+        assert _wait(
+            lambda: (
+                second.snapshot().prediction is not None
+                and bool(second.snapshot().prediction.probabilities)
+            )
+        )
     finally:
         second.stop()
     assert second.session_dir != first.session_dir

@@ -49,7 +49,12 @@ def _wait(condition, timeout_s: float = 15.0) -> bool:  # type: ignore[no-untype
 
 def _student_finite(pipeline: Pipeline) -> bool:
     models = (pipeline.trainer.student, pipeline.trainer.ema)
-    return all(torch.isfinite(t).all() for m in models for t in [*m.parameters(), *m.buffers()] if t.is_floating_point())
+    return all(
+        torch.isfinite(t).all()
+        for m in models
+        for t in [*m.parameters(), *m.buffers()]
+        if t.is_floating_point()
+    )
 
 
 def test_pipeline__nan_windows_neither_crash_nor_poison(config: AppConfig) -> None:
@@ -75,7 +80,9 @@ def test_pipeline__nan_windows_neither_crash_nor_poison(config: AppConfig) -> No
     assert pipeline.board.student is not None and pipeline.board.student.probabilities
 
 
-def test_pipeline__checkpoint_restores_step_queue_ema_labels(tmp_path: Path, config: AppConfig) -> None:
+def test_pipeline__checkpoint_restores_step_queue_ema_labels(
+    tmp_path: Path, config: AppConfig
+) -> None:
     checkpoint = tmp_path / "checkpoints" / "latest.pt"
     labels = LabelStore()
     pipeline = Pipeline(config, labels, PredictionBoard(), checkpoint)
@@ -98,7 +105,9 @@ def test_pipeline__checkpoint_restores_step_queue_ema_labels(tmp_path: Path, con
     for key, value in pipeline.trainer.ema.state_dict().items():
         torch.testing.assert_close(resumed.trainer.ema.state_dict()[key], value)
     for key, value in pipeline.trainer.optimizer.state_dict()["state"].items():
-        torch.testing.assert_close(resumed.trainer.optimizer.state_dict()["state"][key]["exp_avg"], value["exp_avg"])
+        torch.testing.assert_close(
+            resumed.trainer.optimizer.state_dict()["state"][key]["exp_avg"], value["exp_avg"]
+        )
     projection = pipeline.teacher.projection.normaliser
     torch.testing.assert_close(resumed.teacher.projection.normaliser.mean, projection.mean)
     assert resumed_labels.activities == ("slow",)

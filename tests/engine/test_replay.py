@@ -36,11 +36,11 @@ def test_replay_store__samples_unqueued_pairs_first_without_repeats() -> None:
     rng = np.random.default_rng(0)
     for i in range(10):
         store.add(*_pair(i))
-    slots, imu, z = store.sample(4, rng)
+    slots, _imu, z = store.sample(4, rng)
     assert z[:, 0].tolist() == [9, 8, 7, 6]  # the newest not-yet-queued pairs
     assert store.mark_queued(slots).all()
     assert not store.mark_queued(slots).any()  # a second time: nothing fresh
-    slots, imu, z = store.sample(8, rng)
+    slots, _imu, z = store.sample(8, rng)
     assert len(set(slots.tolist())) == 8
     assert z[:4, 0].tolist() == [5, 4, 3, 2]
     slots, _, _ = store.sample(50, rng)

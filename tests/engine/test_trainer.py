@@ -16,7 +16,9 @@ from comodo_live.engine.trainer import TrainerWorker
 def _filled_trainer(config: AppConfig, pairs: int = 24) -> TrainerWorker:
     rng = np.random.default_rng(0)
     student = build_student(config)
-    replay = ReplayStore(config.trainer.replay_size, 6, config.window.samples, config.teacher.embed_dim)
+    replay = ReplayStore(
+        config.trainer.replay_size, 6, config.window.samples, config.teacher.embed_dim
+    )
     centres = rng.standard_normal((3, config.teacher.embed_dim)).astype(np.float32)
     for i in range(pairs):
         kind = i % 3
@@ -47,7 +49,9 @@ def test_trainer__ema_follows_the_student_slowly(config: AppConfig) -> None:
     student = list(trainer.student.parameters())
     ema = list(trainer.ema.parameters())
     moved_ema = sum(float((e - b).norm()) for e, b in zip(ema, before, strict=True))
-    moved_student = sum(float((s.detach() - b).norm()) for s, b in zip(student, before, strict=True))
+    moved_student = sum(
+        float((s.detach() - b).norm()) for s, b in zip(student, before, strict=True)
+    )
     assert 0 < moved_ema < moved_student
 
 
@@ -71,7 +75,9 @@ def test_trainer__non_finite_loss_is_skipped_and_rolled_back(config: AppConfig) 
 
 
 def test_trainer__exploding_gradient_is_skipped(config: AppConfig) -> None:
-    trainer = _filled_trainer(config.replace({"trainer.divergence_norm": 1.0, "trainer.max_grad_norm": 1e6}))
+    trainer = _filled_trainer(
+        config.replace({"trainer.divergence_norm": 1.0, "trainer.max_grad_norm": 1e6})
+    )
     trainer._save_good_state()
     taken = [trainer.train_step() for _ in range(3)]
     assert not any(taken)  # every gradient norm of a fresh net is > 1
@@ -98,7 +104,11 @@ def test_trainer__state_round_trip(config: AppConfig) -> None:
         trainer.train_step()
     other = _filled_trainer(config, pairs=0)
     other.load_state(trainer.state())
-    assert other.step == 4 and len(other.queue) == len(trainer.queue) and len(other.replay) == len(trainer.replay)
+    assert (
+        other.step == 4
+        and len(other.queue) == len(trainer.queue)
+        and len(other.replay) == len(trainer.replay)
+    )
     torch.testing.assert_close(other.queue.entries(), trainer.queue.entries())
     for key, value in trainer.ema.state_dict().items():
         torch.testing.assert_close(other.ema.state_dict()[key], value)
