@@ -203,3 +203,24 @@ def test_controller__activity_commands_and_snapshot(tmp_path: Path) -> None:
     ctl.stop()  # idempotent
     metrics = (ctl.session_dir / "metrics.jsonl").read_text().splitlines()  # type: ignore[operator]
     assert any('"type":"metrics"' in line for line in metrics)
+
+
+def test_controller__export_runs_in_the_background(tmp_path: Path) -> None:
+    ctl = Controller(fast_config(tmp_path, session__record=False))
+    ctl.start()
+    try:
+        for name in ("walking", "sitting"):
+            ctl.start_label(name)
+            assert _wait(lambda n=name: ctl.labels.counts().get(n, 0) >= 3)  # type: ignore[misc]
+            ctl.stop_label()
+        t0 = time.monotonic()
+        ctl.start_export(str(tmp_path / "package"))
+        assert time.monotonic() - t0 < 0.5  # the caller (the GUI thread) is not blocked
+        assert _wait(lambda: ctl.snapshot().export_result is not None, timeout_s=120)
+        snap = ctl.snapshot()
+        assert snap.export_progress is None and snap.export_result == str(tmp_path / "package"), (
+            snap.errors
+        )
+    finally:
+        ctl.stop()
+    assert (tmp_path / "package" / "model.onnx").is_file()

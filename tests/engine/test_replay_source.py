@@ -37,21 +37,31 @@ def test_replay_source__recorded_demo_replays_through_the_engine(tmp_path: Path)
         recorder.stop()
     assert recorder.session_dir is not None
     xdf = recorder.session_dir / "session.xdf"
-    config = fast_config(tmp_path / "second", source__mode="replay", source__replay_path=str(xdf),
-                         session__record=False)
+    config = fast_config(
+        tmp_path / "second",
+        source__mode="replay",
+        source__replay_path=str(xdf),
+        session__record=False,
+    )
     ctl = Controller(config)
     ctl.start()
     try:
         pipeline = ctl.pipeline
         assert pipeline is not None and ctl.sources is not None
-        assert _wait(lambda: pipeline.teacher.frames_encoded > 0 and pipeline.predictor.predicted > 0)
-        assert _wait(lambda: ctl.labels.counts().get("walking", 0) > 0)  # from the replayed label markers
+        assert _wait(
+            lambda: pipeline.teacher.frames_encoded > 0 and pipeline.predictor.predicted > 0
+        )
+        assert _wait(
+            lambda: ctl.labels.counts().get("walking", 0) > 0
+        )  # from the replayed label markers
         ctl.set_camera(False)
         published = ctl.sources.frames_published
         time.sleep(0.3)
         encoded = pipeline.teacher.frames_encoded
         time.sleep(1.5)
-        assert ctl.sources.frames_published == published and pipeline.teacher.frames_encoded == encoded
+        assert (
+            ctl.sources.frames_published == published and pipeline.teacher.frames_encoded == encoded
+        )
         assert ctl.latest_preview() is None
     finally:
         ctl.stop()
