@@ -252,10 +252,14 @@ class SessionConfig:
         root: folder that holds session folders.
         name: session name (folder ``<root>/<YYYYmmdd-HHMMSS>-<name>``).
         record: record XDF (+ video) from the start.
-        resume: "" (fresh), "latest" (newest session under ``root`` with a checkpoint) or a
-            session folder / checkpoint file to resume learning from.
+        resume: "" (fresh), "latest" (newest session under ``root`` with a checkpoint), a
+            session folder / checkpoint file to resume learning from, or an exported model
+            package folder (has ``manifest.json``) to continue personalising.
         metrics_every_s: seconds between metrics-log lines.
         resolve_timeout_s: how long to wait for the LSL streams at start, seconds.
+        marker_source_ids: LSL ``source_id`` of extra marker streams to follow (other lab
+            software): their ``label:start:<name>`` / ``label:stop`` markers label windows like
+            the demo's and a replay's markers; resolved at start (``session.resolve_timeout_s``).
     """
 
     root: str = "recordings"
@@ -264,6 +268,7 @@ class SessionConfig:
     resume: str = ""
     metrics_every_s: float = field(default=1.0, metadata=_rng(0.05, 3600.0))
     resolve_timeout_s: float = field(default=10.0, metadata=_rng(0.1, 600.0))
+    marker_source_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

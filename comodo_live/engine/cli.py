@@ -4,6 +4,9 @@
     python app.py --headless --replay recordings/<session>/session.xdf --camera-off-after 30
     python app.py --demo                  # the window (gui.app.run)
     python app.py --config my.toml --set window.hop_s=0.25 --set session.name=alice
+    python app.py --headless --resume exported/    # continue from an exported model package
+    python app.py --markers my-lab-markers         # labels from another program's LSL markers
+    python app.py --lsl-lan --demo                 # LSL visible on the local network (warned)
 
 Headless: prints a status line every few seconds (camera state, steps/s, loss, teacher clips/s
 and skipped clips, current prediction), writes the session folder, and stops cleanly on
@@ -20,10 +23,12 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from comodo_live.config import AppConfig, ConfigError, load_config
+from comodo_live.engine.seed import is_package
 from comodo_live.engine.snapshot import EngineSnapshot
 
 REPLAY_DRAIN_S = 3.0  # after a replay ends, let the last windows through
@@ -63,7 +68,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", help="session name (session.name)")
     parser.add_argument("--root", help="folder for session folders (session.root)")
     parser.add_argument(
-        "--resume", metavar="latest|PATH", help="resume learning from a session checkpoint"
+        "--resume",
+        metavar="latest|PATH",
+        help="resume learning from a session checkpoint, or start from an exported model "
+        "package folder (validated; a tampered or foreign package is refused)",
+    )
+    parser.add_argument(
+        "--markers",
+        action="append",
+        default=[],
+        metavar="SOURCE_ID",
+        help="also follow this LSL marker stream (repeatable): label:start:<name> / label:stop "
+        "from other lab software label windows (session.marker_source_ids)",
+    )
+    parser.add_argument(
+        "--lsl-lan",
+        action="store_true",
+        help="open LSL to the local network (multi-machine setups; default: this machine only). "
+        "Streams become visible, unauthenticated and unencrypted, to every machine on the LAN",
     )
     parser.add_argument(
         "--no-record", action="store_true", help="do not record XDF/video (session.record=false)"
@@ -98,7 +120,31 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
     if args.loop:
         overrides["source.replay_loop"] = True
     config = load_config(args.config, args.set)
+    if args.markers:
+        ids = (*config.session.marker_source_ids, *args.markers)
+        overrides["session.marker_source_ids"] = tuple(dict.fromkeys(ids))
     return config.replace(overrides) if overrides else config
+
+
+def open_lsl_to_lan(config: AppConfig) -> Path:
+    """``--lsl-lan``: write a LAN-scoped liblsl config under ``session.root`` and point
+    ``LSLAPICFG`` at it. Must run before pylsl is imported (``app.py`` and this module import
+    no pylsl at import time).
+
+    Raises:
+        RuntimeError: pylsl (or labrecorder) is already imported in this process.
+    """
+    from comodo_live.lslconfig import use_lan_config
+
+    path = use_lan_config(Path(config.session.root))
+    print(
+        f"warning: --lsl-lan: LSL discovery opened to the local network ({path}); the session's "
+        "streams (IMU, markers, frame index) become visible to every machine on the LAN, "
+        "without authentication or encryption",
+        file=sys.stderr,
+        flush=True,
+    )
+    return path
 
 
 def status_line(elapsed_s: float, snap: EngineSnapshot) -> str:
@@ -175,6 +221,23 @@ def _camera_off_later(controller: Any, after_s: float) -> None:
         controller.set_camera(False)
 
 
+def _load_package(path: str) -> Any:
+    """Validate an exported package for ``--resume``; None (message printed) if refused."""
+    from comodo_live.engine.seed import load_seed
+    from comodo_live.runtime.package import PackageError
+
+    try:
+        package = load_seed(path)
+    except (PackageError, OSError, ValueError) as exc:
+        print(f"error: --resume {path}: package refused: {exc}", file=sys.stderr, flush=True)
+        return None
+    print(
+        f"starting from package {path}: activities {list(package.activities)}",
+        flush=True,
+    )
+    return package
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -186,9 +249,20 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args)
     except ConfigError as exc:
         parser.error(str(exc))
+    if args.lsl_lan:
+        try:
+            open_lsl_to_lan(config)
+        except (RuntimeError, OSError) as exc:
+            print(f"error: --lsl-lan: {exc}", file=sys.stderr, flush=True)
+            return 2
+    package = None
+    if args.resume and is_package(args.resume):
+        package = _load_package(args.resume)
+        if package is None:
+            return 2
     from comodo_live.engine.controller import Controller
 
-    controller = Controller(config)
+    controller = Controller(config, package=package)
     if args.headless:
         try:
             return run_headless(controller, args)

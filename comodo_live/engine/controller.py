@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from comodo_live.config import AppConfig
+from comodo_live.engine import seed
 from comodo_live.engine import session as session_files
 from comodo_live.engine.housekeeping import Housekeeper
 from comodo_live.engine.labels import LabelStore
@@ -43,12 +44,19 @@ class Controller:
         config: the app configuration (``config.source.mode``: live, demo or replay).
         sources_factory: builds the sources instead of ``config.source.mode`` (e.g. a custom
             LSL publisher): called as ``factory(config, engine_marker_outlet)``.
+        package: an already validated :class:`~comodo_live.export.load.ImportedModel` to start
+            from (default: loaded at the first start when ``session.resume`` names an exported
+            package folder). Its student and window settings override ``config``'s.
     """
 
     def __init__(
-        self, config: AppConfig, sources_factory: Callable[[AppConfig, Any], Sources] | None = None
+        self,
+        config: AppConfig,
+        sources_factory: Callable[[AppConfig, Any], Sources] | None = None,
+        package: Any = None,
     ) -> None:
         self.config = config
+        self._package = package  # an ImportedModel (engine/seed.py) to start the session from
         self._sources_factory = sources_factory or make_sources
         self._window_listeners: list[Callable[[PairedWindow], None]] = []
         self.labels = LabelStore(config.predictor.max_windows_per_activity)
@@ -89,11 +97,13 @@ class Controller:
         with self._lifecycle:
             if self._running:
                 return
+            first_start = self.session_dir is None
+            if first_start:
+                self._apply_package()
             cfg = self.config
             if cfg.camera.on_at_start != self._camera_on:  # switched before (re)start: keep it
                 cfg = cfg.replace({"camera.on_at_start": self._camera_on})
             torch.set_num_threads(cfg.trainer.torch_threads)
-            first_start = self.session_dir is None
             if self.session_dir is None:
                 self.session_dir = session_files.create_session_dir(
                     cfg.session.root, cfg.session.name, cfg
@@ -102,7 +112,7 @@ class Controller:
             try:
                 self.metrics = MetricsLog(self.session_dir / session_files.METRICS_NAME)
                 resume = checkpoint if checkpoint.is_file() else None
-                if resume is None and first_start:
+                if resume is None and first_start and self._package is None:
                     resume = session_files.resolve_resume(
                         cfg.session.resume, cfg.session.root, exclude=self.session_dir
                     )
@@ -114,6 +124,8 @@ class Controller:
                 self.pipeline.on_error = self.report_error
                 if resume is not None:
                     self.pipeline.resume(resume)
+                elif self._package is not None:
+                    seed.seed_pipeline(self.pipeline, self._package)
                 self.sources.start()
                 self.streams = EngineStreams(
                     cfg,
@@ -139,6 +151,13 @@ class Controller:
             except BaseException:
                 self._teardown()
                 raise
+
+    def _apply_package(self) -> None:
+        """Load the package named by ``session.resume`` (if any) and adopt its settings."""
+        if self._package is None and seed.is_package(self.config.session.resume):
+            self._package = seed.load_seed(self.config.session.resume)
+        if self._package is not None:
+            self.config = seed.config_for_package(self.config, self._package)
 
     def stop(self) -> None:
         """Stop everything in reverse order, finalise the recording, write a last checkpoint.

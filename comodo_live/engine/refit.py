@@ -65,6 +65,7 @@ class ClassifierWorker(Worker):
         self._fitted_version = -1
         self._last_fit = -np.inf
         self.head: LinearHead | None = None
+        self.seed_head: LinearHead | None = None  # an imported package's head (engine/seed.py)
         self.fits = 0
         self.last_fit_ms = 0.0
         self.labelled_accuracy: float | None = None
@@ -118,6 +119,9 @@ class ClassifierWorker(Worker):
                     head.probabilities(embeddings).argmax(axis=1)
                 ]
                 self.labelled_accuracy = float(np.mean(predicted == np.asarray(names)))
+        seeded = self.seed_head
+        if head is None and seeded is not None and seeded.activities == self.labels.activities:
+            head = seeded  # no labelled windows of this session yet: the package's classifier
         self.head = head
         self._fitted_version = version
         self._last_fit = time.monotonic()

@@ -52,8 +52,9 @@ class EngineStreams:
         session_dir: the session folder (recordings go there).
         sink: receives every paired window (the learning pipeline's ``submit``).
         engine_markers: the engine's own marker outlet (labels, camera switches), recorded too.
-        on_marker: receives ``(t, text)`` of every marker of the sources' marker streams (in
-            the windowing thread, before the windows of the same poll).
+        on_marker: receives ``(t, text)`` of every marker of the sources' marker streams and of
+            the external ones named in ``session.marker_source_ids`` (other lab software), in
+            the windowing thread, before the windows of the same poll.
     """
 
     def __init__(
@@ -94,7 +95,9 @@ class EngineStreams:
             info = resolve_stream(source_id=self.sources.camera_source_id, timeout_s=timeout)
             self.readers["camera"] = StreamReader(info, buffer_s=10.0).start()
         marker_reader = None
-        for i, source_id in enumerate(self.sources.marker_source_ids):
+        own = tuple(self.sources.marker_source_ids)
+        external = [s for s in dict.fromkeys(cfg.session.marker_source_ids) if s not in own]
+        for i, source_id in enumerate([*own, *external]):  # other lab software's labels too
             info = resolve_stream(source_id=source_id, timeout_s=timeout)
             reader = StreamReader(info, buffer_s=60.0).start()
             self.readers[f"markers{i}"] = reader

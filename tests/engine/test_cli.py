@@ -122,3 +122,38 @@ def test_cli__sigint_stops_cleanly_and_keeps_everything(tmp_path: Path) -> None:
     imu = next(s for s in streams if s["info"]["type"][0] == "IMU")
     assert len(imu["time_stamps"]) > 0
     assert (session / "checkpoints" / "latest.pt").is_file()
+
+
+def test_cli__lsl_lan_points_liblsl_at_a_lan_config_before_pylsl(tmp_path: Path) -> None:
+    """Only the config file and LSLAPICFG are checked: LSL never runs with the LAN config."""
+    code = (
+        "import os, sys\n"
+        "import app\n"
+        "from comodo_live.engine import cli\n"
+        f"args = cli.build_parser().parse_args(['--lsl-lan', '--root', {str(tmp_path)!r}])\n"
+        "path = cli.open_lsl_to_lan(cli.config_from_args(args))\n"
+        "print(os.environ['LSLAPICFG'] == str(path), 'pylsl' in sys.modules, path)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr
+    same, pylsl_loaded, path = result.stdout.split()
+    assert (same, pylsl_loaded) == ("True", "False")
+    assert Path(path) == tmp_path / "lsl_api_lan.cfg"
+    assert "ResolveScope = site" in Path(path).read_text()
+    assert "warning: --lsl-lan" in result.stderr and "local network" in result.stderr
+
+
+def test_cli__lsl_lan_refused_once_pylsl_is_loaded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pylsl  # noqa: F401  (liblsl has read its config: too late to open it to the LAN)
+
+    from comodo_live.engine.cli import main
+
+    before = os.environ.get("LSLAPICFG")
+    argv = ["--headless", "--demo", "--lsl-lan", "--root", str(tmp_path), "--duration", "1"]
+    assert main(argv) == 2
+    assert "must run before pylsl" in capsys.readouterr().err
+    assert os.environ.get("LSLAPICFG") == before and not any(tmp_path.iterdir())
