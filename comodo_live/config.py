@@ -232,6 +232,8 @@ class PredictorConfig:
         anchor_temperature: temperature of the cosine prototype fallback and teacher anchors.
         classifier_c: inverse L2 regularisation of the logistic regression.
         history: recent predictions kept for the GUI timeline.
+        personalise_steps: optimiser steps of "Personalise" (fine-tuning the student on the
+            labelled windows, the supervised recipe; Controller.start_personalise).
     """
 
     confidence_threshold: float = field(default=0.5, metadata=_rng(0.0, 1.0))
@@ -242,6 +244,7 @@ class PredictorConfig:
     anchor_temperature: float = field(default=0.1, metadata=_rng(1e-3, 10.0))
     classifier_c: float = field(default=1.0, metadata=_rng(1e-6, 1e6))
     history: int = field(default=240, metadata=_rng(1, 100_000))
+    personalise_steps: int = field(default=200, metadata=_rng(1, 100_000))
 
 
 @dataclass(frozen=True)

@@ -17,22 +17,22 @@ import argparse
 import logging
 import sys
 import threading
-import time
 import uuid
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 import pylsl
 
 from comodo_live.streams.names import AUDIO_TYPE
+from comodo_live.worker import StartStop
 
+from ._cli import run_for
 from ._lsl import make_stream_info
 
 logger = logging.getLogger(__name__)
 
 
-class AudioDriver:
+class AudioDriver(StartStop):
     """Publishes one microphone channel as an LSL ``Audio`` stream, in blocks.
 
     Args:
@@ -140,17 +140,6 @@ class AudioDriver:
                 stream.close()
             self._outlet = None
 
-    def __enter__(self) -> AudioDriver:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -180,13 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     driver = AudioDriver(device, args.rate, args.source_id, args.name)
     print(f"audio stream source_id={args.source_id}", flush=True)
-    deadline = time.monotonic() + args.duration if args.duration > 0 else float("inf")
-    with driver:
-        try:
-            while driver.running and time.monotonic() < deadline:
-                time.sleep(0.1)
-        except KeyboardInterrupt:
-            pass
+    run_for(driver, args.duration)
     print(f"pushed {driver.samples_pushed} samples, {driver.overflows} overflows", flush=True)
     return 0
 

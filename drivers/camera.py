@@ -23,7 +23,6 @@ import argparse
 import logging
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -38,9 +37,10 @@ from comodo_live.streams.names import (
     MARKER_CAMERA_ON,
     VIDEO_TYPE,
 )
+from comodo_live.worker import Worker
 
+from ._cli import run_for
 from ._lsl import Pacer, Schedule, make_stream_info
-from ._worker import BackgroundWorker
 from .frame_sources import FrameSource, OpenCvFrameSource
 from .markers import VIDEO_START, VIDEO_STOP, MarkerOutlet
 from .video_file import VideoFile, codec_for
@@ -57,7 +57,7 @@ PRIVACY_WARNING = (
 )
 
 
-class CameraDriver(BackgroundWorker):
+class CameraDriver(Worker):
     """Captures frames, publishes them locally and their indices on LSL, records the video file.
 
     Args:
@@ -412,13 +412,7 @@ def main(argv: list[str] | None = None) -> int:
         name=args.name,
     )
     print(f"frame-index stream source_id={args.source_id}", flush=True)
-    deadline = time.monotonic() + args.duration if args.duration > 0 else float("inf")
-    with driver:
-        try:
-            while driver.running and time.monotonic() < deadline:
-                time.sleep(0.1)
-        except KeyboardInterrupt:
-            pass
+    run_for(driver, args.duration)
     print(
         f"frames read={driver.frames_read} pushed={driver.frames_pushed} "
         f"dropped={driver.frames_dropped}",

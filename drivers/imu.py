@@ -19,14 +19,15 @@ import comodo_live  # noqa: F401  (first: sets LSLAPICFG before pylsl loads)
 import argparse
 import logging
 import sys
-import time
 import uuid
 
 import numpy as np
 import pylsl
 
+from comodo_live.worker import Worker
+
+from ._cli import run_for
 from ._lsl import imu_stream_info, push_stamped
-from ._worker import BackgroundWorker
 from .imu_sources import CsvImuSource, ImuSource, ImuUnits, SerialImuSource, UdpImuSource
 from .synthetic_motion import SyntheticImuSource
 
@@ -43,7 +44,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class ImuDriver(BackgroundWorker):
+class ImuDriver(Worker):
     """Publishes an :class:`ImuSource` as an LSL IMU stream, in chunks, from its own thread.
 
     The stream's nominal rate is the source's ``rate_hz``; its metadata carries channel labels,
@@ -147,13 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     driver = ImuDriver(build_source(args), args.source_id, args.name)
     print(f"IMU stream source_id={args.source_id} source={driver.source.description}", flush=True)
-    deadline = time.monotonic() + args.duration if args.duration > 0 else float("inf")
-    with driver:
-        try:
-            while driver.running and time.monotonic() < deadline:
-                time.sleep(0.1)
-        except KeyboardInterrupt:
-            pass
+    run_for(driver, args.duration)
     print(f"pushed {driver.samples_pushed} samples", flush=True)
     return 0
 

@@ -20,11 +20,11 @@ import sys
 import threading
 import time
 import uuid
-from types import TracebackType
 
 import pylsl
 
 from comodo_live.streams import names
+from comodo_live.worker import StartStop
 
 from ._lsl import make_stream_info
 
@@ -44,7 +44,7 @@ def known_marker(text: str) -> bool:
     return any(text.startswith(p) and len(text) > len(p) for p in _PREFIXES)
 
 
-class MarkerOutlet:
+class MarkerOutlet(StartStop):
     """An irregular LSL string stream of type ``Markers``.
 
     No thread of its own: ``start()`` creates the outlet, ``stop()`` destroys it. Pushing is
@@ -103,17 +103,6 @@ class MarkerOutlet:
         """Block until an inlet is connected (or ``timeout`` s passed)."""
         outlet = self._outlet
         return outlet is not None and bool(outlet.wait_for_consumers(timeout))
-
-    def __enter__(self) -> MarkerOutlet:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,13 +23,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 import pylsl
 
 from comodo_live.streams.names import MARKER_ACTIVITY
+from comodo_live.worker import StartStop, Worker
 
-from ._worker import BackgroundWorker
 from .camera import CameraDriver
 from .imu import ImuDriver
 from .markers import MarkerOutlet
@@ -39,7 +38,7 @@ from .synthetic_scene import SyntheticFrameSource
 logger = logging.getLogger(__name__)
 
 
-class _GroundTruth(BackgroundWorker):
+class _GroundTruth(Worker):
     """Pushes ``activity:<name>`` at each segment start of the motion's script."""
 
     def __init__(self, motion: SyntheticMotion, markers: MarkerOutlet) -> None:
@@ -61,7 +60,7 @@ class _GroundTruth(BackgroundWorker):
             segment += 1
 
 
-class SyntheticSession:
+class SyntheticSession(StartStop):
     """Synthetic camera + IMU + ground-truth markers, deterministic given the seed.
 
     Args:
@@ -170,17 +169,6 @@ class SyntheticSession:
         self.markers.stop()
         if errors:
             raise errors[0]
-
-    def __enter__(self) -> SyntheticSession:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def parse_script(text: str) -> list[tuple[str, float]]:

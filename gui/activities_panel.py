@@ -1,4 +1,5 @@
-"""Activities: add, rename, delete, and label what you are doing now (toggle or press-and-hold)."""
+"""Activities: add, rename, delete, label what you are doing now (toggle or press-and-hold), and
+personalise (fine-tune the student on the labelled windows)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ HELP = (
     "Click an activity to start labelling what you are doing now, click again to stop "
     "(or tick 'hold to label' and keep the button pressed). Right-click to rename or delete."
 )
+PERSONALISE_HELP = (
+    "Fine-tune the IMU model on your labelled windows (needs at least two labelled "
+    "activities); prediction and export then use the personalised model."
+)
 
 
 class ActivitiesPanel(QGroupBox):
@@ -32,6 +37,7 @@ class ActivitiesPanel(QGroupBox):
     activity_deleted = pyqtSignal(str)
     label_started = pyqtSignal(str)
     label_stopped = pyqtSignal()
+    personalise_requested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Activities", parent)
@@ -42,10 +48,14 @@ class ActivitiesPanel(QGroupBox):
         self.add_button = QPushButton("Add")
         self.add_button.clicked.connect(self._add)
         self.hold_mode = QCheckBox("hold to label")
+        self.personalise_button = QPushButton("Personalise")
+        self.personalise_button.setToolTip(PERSONALISE_HELP)
+        self.personalise_button.clicked.connect(self.personalise_requested)
         row = QHBoxLayout()
         row.addWidget(self.name_edit, 1)
         row.addWidget(self.add_button)
         row.addWidget(self.hold_mode)
+        row.addWidget(self.personalise_button)
         self._grid = QGridLayout()
         layout = QVBoxLayout(self)
         layout.addLayout(row)
@@ -67,6 +77,16 @@ class ActivitiesPanel(QGroupBox):
                 button.blockSignals(True)
                 button.setChecked(labelling == name)
                 button.blockSignals(False)
+
+    def show_personalise(self, progress: float | None, result: str | None = None) -> None:
+        """Mirror the engine's fine-tune: disabled with its progress while it runs."""
+        text = "Personalise" if progress is None else f"Personalising… {progress:.0%}"
+        if self.personalise_button.text() != text:
+            self.personalise_button.setText(text)
+        self.personalise_button.setEnabled(progress is None)
+        tip = PERSONALISE_HELP if not result else f"{PERSONALISE_HELP}\nLast: {result}"
+        if self.personalise_button.toolTip() != tip:
+            self.personalise_button.setToolTip(tip)
 
     def _rebuild(self, activities: tuple[str, ...]) -> None:
         for button in self.buttons.values():

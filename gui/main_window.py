@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         a.activity_deleted.connect(lambda name: self.command("delete_activity", name))
         a.label_started.connect(lambda name: self.command("start_label", name))
         a.label_stopped.connect(lambda: self.command("stop_label"))
+        a.personalise_requested.connect(lambda: self.command("start_personalise"))
 
     def _build_menu(self) -> None:
         def action(
@@ -205,6 +206,7 @@ class MainWindow(QMainWindow):
             self.learning.update_learning(snap, now)
             self.controls.sync(snap)
             self.activities.sync(snap.activities, snap.labelling, snap.labelled_windows)
+            self.activities.show_personalise(snap.personalise_progress, snap.personalise_result)
             self.camera_state.setText("camera ON" if snap.camera_on else "camera OFF — privacy")
             title = (
                 f"comodo-live — {Path(snap.session_dir).name}"

@@ -28,6 +28,7 @@ from types import FrameType
 from typing import Any
 
 from comodo_live.config import AppConfig, ConfigError, load_config
+from comodo_live.engine.demo_labeller import DemoLabeller
 from comodo_live.engine.seed import is_package
 from comodo_live.engine.snapshot import EngineSnapshot
 
@@ -94,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--loop", action="store_true", help="loop the replay (source.replay_loop)")
     parser.add_argument(
         "--status-every", type=float, default=5.0, metavar="S", help="headless status period, s"
+    )
+    parser.add_argument(
+        "--demo-labels",
+        type=float,
+        metavar="S",
+        help="demo only: label each scripted activity once for S seconds, from the script's "
+        "ground truth (as a user pressing the activity buttons would)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     return parser
@@ -263,12 +271,27 @@ def main(argv: list[str] | None = None) -> int:
     from comodo_live.engine.controller import Controller
 
     controller = Controller(config, package=package)
-    if args.headless:
-        try:
-            return run_headless(controller, args)
-        except Exception as exc:
-            print(f"error: {exc}", file=sys.stderr, flush=True)
-            return 1
+    labeller = None
+    if args.demo_labels is not None:
+        if config.source.mode != "demo":
+            parser.error(
+                "--demo-labels needs --demo (it labels from the demo script's ground truth)"
+            )
+        labeller = DemoLabeller(controller, label_s=args.demo_labels).start()
+    try:
+        if args.headless:
+            try:
+                return run_headless(controller, args)
+            except Exception as exc:
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+                return 1
+        return _run_window(controller, config, args)
+    finally:
+        if labeller is not None:
+            labeller.stop()
+
+
+def _run_window(controller: Any, config: AppConfig, args: argparse.Namespace) -> int:
     run = importlib.import_module("gui.app").run  # the window: imported only without --headless
 
     if args.camera_off_after is not None:

@@ -26,13 +26,14 @@ from comodo_live.engine import session as session_files
 from comodo_live.engine.housekeeping import Housekeeper
 from comodo_live.engine.labels import LabelStore
 from comodo_live.engine.metrics import MetricsLog
+from comodo_live.engine.personalise import Personaliser
 from comodo_live.engine.pipeline import Pipeline
 from comodo_live.engine.predictions import PredictionBoard
 from comodo_live.engine.snapshot import EngineSnapshot
 from comodo_live.engine.sources import Sources, make_marker_outlet, make_sources
 from comodo_live.engine.streams import EngineStreams
-from comodo_live.engine.worker import raise_errors
 from comodo_live.records import PairedWindow
+from comodo_live.worker import raise_errors
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class Controller:
         self._export_progress: float | None = None
         self._export_result: str | None = None
         self._background: list[threading.Thread] = []
+        self._personaliser: Personaliser | None = None
+        self._personalise_lock = threading.Lock()
         self.started_at = 0.0
         self._bytes = 0
         self._bytes_checked = -1e9
@@ -164,15 +167,17 @@ class Controller:
 
         Idempotent; safe from any thread except the engine's own workers.
         """
-        with self._lifecycle:
-            for thread in self._background:
-                if thread is not threading.current_thread():
-                    thread.join(30.0)
-            self._background = [t for t in self._background if t.is_alive()]
-            if not self._running and self.pipeline is None:
-                return
-            self._running = False
-            self._teardown()
+        try:
+            self._stop_personalise()  # cancels a running fine-tune (COMODO_RAISE: re-raises)
+        finally:
+            with self._lifecycle:
+                for thread in self._background:
+                    if thread is not threading.current_thread():
+                        thread.join(30.0)
+                self._background = [t for t in self._background if t.is_alive()]
+                if self._running or self.pipeline is not None:
+                    self._running = False
+                    self._teardown()
 
     def _teardown(self) -> None:
         errors: list[BaseException] = []
@@ -354,6 +359,48 @@ class Controller:
             self.report_error(f"export failed: {exc}")
         finally:
             self._export_progress = None
+
+    def start_personalise(self, steps: int | None = None) -> None:
+        """Fine-tune the student on the labelled windows (off the UI thread, one at a time).
+
+        The fine-tuned encoder becomes the student and EMA start point (predictor, export and
+        resume use it; distillation continues from it): see :mod:`comodo_live.engine.personalise`.
+        Progress and result in the snapshot (``personalise_progress``, ``personalise_result``).
+        Too few labelled activities, a bad ``steps`` or a stopped engine → ``snapshot.errors``
+        (re-raised under COMODO_RAISE=1).
+
+        Args:
+            steps: optimiser steps (default ``config.predictor.personalise_steps``), >= 1.
+        """
+        with self._personalise_lock:
+            if self._personaliser is not None and self._personaliser.running:
+                return
+            self._command(self._start_personaliser, steps)
+
+    def _start_personaliser(self, steps: int | None) -> None:
+        pipeline = self.pipeline
+        if pipeline is None or not pipeline.running:
+            raise ValueError("personalise needs a running session (start the engine first)")
+        count = self.config.predictor.personalise_steps if steps is None else steps
+        if not isinstance(count, int) or count < 1:
+            raise ValueError(f"steps must be an int >= 1, got {steps!r}")
+        personaliser = Personaliser(pipeline, count, on_error=self.report_error)
+        personaliser.start()  # raises ValueError (too few labelled activities) before a thread
+        self._personaliser = personaliser
+
+    def _stop_personalise(self) -> None:
+        with self._personalise_lock:
+            personaliser = self._personaliser
+        if personaliser is not None:
+            personaliser.stop()
+
+    @property
+    def personalise_state(self) -> tuple[float | None, str | None]:
+        """(progress in [0, 1] or None when idle, last result or None)."""
+        personaliser = self._personaliser
+        if personaliser is None:
+            return None, None
+        return personaliser.progress, personaliser.result
 
     def open_replay(self, path: str) -> None:
         """Switch the session's sources to replaying an XDF file (learning state carries over)."""

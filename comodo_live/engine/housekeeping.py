@@ -6,7 +6,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from comodo_live.engine.worker import Worker
+from comodo_live.worker import Worker
 
 if TYPE_CHECKING:
     from comodo_live.engine.controller import Controller

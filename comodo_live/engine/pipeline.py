@@ -33,10 +33,10 @@ from comodo_live.engine.refit import ClassifierWorker
 from comodo_live.engine.replay import ReplayStore
 from comodo_live.engine.teacher import TeacherWorker, make_projection, make_teacher
 from comodo_live.engine.trainer import TrainerWorker
-from comodo_live.engine.worker import Worker
 from comodo_live.models.student import ImuStudent
 from comodo_live.models.teachers import Teacher
 from comodo_live.records import IMU_CHANNELS, ImuWindow, PairedWindow, Prediction
+from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,8 @@ class Pipeline:
         self.checkpoints_written = 0
         self.windows_seen = 0
         self.resumed_from: Path | None = None
+        # The last personalisation (engine/personalise.py), saved in the checkpoint: plain values.
+        self.personalisation: dict[str, Any] | None = None
         self.on_error: Callable[[str], None] = lambda message: None
 
     @property
@@ -130,9 +132,9 @@ class Pipeline:
     # --- lifecycle ----------------------------------------------------------------------------
     def resume(self, path: Path) -> None:
         """Restore learning state from a session checkpoint (before :meth:`start`)."""
-        session_state.restore(
-            session_state.load_state(path), self.trainer, self.teacher, self.labels
-        )
+        state = session_state.load_state(path)
+        session_state.restore(state, self.trainer, self.teacher, self.labels)
+        self.personalisation = state.get("personalisation")
         self.resumed_from = path
 
     def start(self) -> None:
@@ -246,4 +248,5 @@ class Pipeline:
             self.classifier.head,
             agreement if not math.isnan(agreement) else math.nan,
             self.classifier.labelled_accuracy,
+            personalisation=self.personalisation,
         )

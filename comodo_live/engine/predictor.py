@@ -19,9 +19,9 @@ import torch
 
 from comodo_live.config import PredictorConfig
 from comodo_live.engine.classifier import LinearHead, Smoother
-from comodo_live.engine.worker import Worker
 from comodo_live.models.student import ImuStudent
 from comodo_live.records import ImuWindow, Prediction
+from comodo_live.worker import Worker
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from comodo_live.engine.classifier import LinearHead, fit_head
 from comodo_live.engine.labels import LabelStore
 from comodo_live.engine.predictor import PredictorModel
 from comodo_live.engine.trainer import EncoderSnapshot
-from comodo_live.engine.worker import Worker
 from comodo_live.models.student import ImuStudent
+from comodo_live.worker import Worker
 
 MIN_REFIT_S = 1.0  # while labelling, windows arrive every hop: refit at most this often
 ENCODE_BATCH = 256
@@ -131,7 +131,8 @@ class ClassifierWorker(Worker):
 
 
 def snap_urgent(new: EncoderSnapshot, current: EncoderSnapshot | None) -> bool:
-    """A snapshot whose input normalisation changed must replace the current one at once."""
-    if current is None:
+    """A snapshot whose input normalisation changed (or marked urgent: new weights installed)
+    must replace the current one at once."""
+    if current is None or new.urgent:
         return True
     return not torch.equal(new.model.channel_std, current.model.channel_std)

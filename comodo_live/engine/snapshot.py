@@ -50,6 +50,8 @@ class EngineSnapshot:
         labelling: activity being labelled now, or None.
         errors: recent worker errors, newest last.
         export_progress: None (idle) or fraction [0, 1]; export_result: last export dir or error.
+        personalise_progress: None (idle) or fraction [0, 1] of the running fine-tune of the
+            student on the labelled windows; personalise_result: summary of the last one.
     """
 
     camera_on: bool
@@ -72,3 +74,5 @@ class EngineSnapshot:
     errors: tuple[str, ...] = ()
     export_progress: float | None = None
     export_result: str | None = None
+    personalise_progress: float | None = None
+    personalise_result: str | None = None

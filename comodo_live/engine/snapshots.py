@@ -29,6 +29,7 @@ def build_snapshot(ctl: Controller) -> EngineSnapshot:
         teacher = pipeline.teacher.stats()
         clips_per_s, duty, skipped = teacher.clips_per_s, teacher.duty, teacher.skipped
     export_progress, export_result = ctl.export_state
+    personalise_progress, personalise_result = ctl.personalise_state
     session_dir = ctl.session_dir
     return EngineSnapshot(
         camera_on=ctl.camera_on,
@@ -51,4 +52,6 @@ def build_snapshot(ctl: Controller) -> EngineSnapshot:
         errors=ctl.errors,
         export_progress=export_progress,
         export_result=export_result,
+        personalise_progress=personalise_progress,
+        personalise_result=personalise_result,
     )

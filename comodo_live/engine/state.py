@@ -15,7 +15,10 @@ One atomic file (``checkpoints/latest.pt``, :mod:`comodo_live.training.checkpoin
   ``smoothing_alpha``, or None before any label;
 - ``preprocessing`` (channels, units, rate_hz, window_s, window_samples, hop_s), ``config`` (the
   whole AppConfig as a dict) and model-card facts (``queue_size``, ``agreement``,
-  ``labelled_accuracy``).
+  ``labelled_accuracy``);
+- ``personalisation``: None, or the last fine-tune of the student on the labelled windows
+  (:mod:`comodo_live.engine.personalise`: steps, activities, windows, trainer step, labelled
+  accuracy before/after, time). Its weights are already in ``student`` / ``ema_student``.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ def build_state(
     head: LinearHead | None,
     agreement: float = math.nan,
     labelled_accuracy: float | None = None,
+    personalisation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Compose the session checkpoint payload (see the module doc)."""
     state = trainer.state()
@@ -108,6 +112,7 @@ def build_state(
             "queue_size": config.trainer.queue_size,
             "agreement": None if math.isnan(agreement) else float(agreement),
             "labelled_accuracy": labelled_accuracy,
+            "personalisation": personalisation,
         }
     )
     return to_plain(state)

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from comodo_live.config import TeacherConfig
-from comodo_live.engine.worker import Worker
 from comodo_live.models.projection import FrozenTeacherProjection
 from comodo_live.models.teachers import Teacher, build_teacher
 from comodo_live.records import ImuWindow, PairedWindow
+from comodo_live.worker import Worker
 
 RATE_WINDOW_S = 10.0
 

@@ -27,13 +27,13 @@ from torch import nn
 from comodo_live.config import TrainerConfig
 from comodo_live.engine.imu_stats import ChannelStats
 from comodo_live.engine.replay import ReplayStore
-from comodo_live.engine.worker import Worker
 from comodo_live.models.loss import comodo_loss
 from comodo_live.models.queue import TeacherQueue
 from comodo_live.models.student import ImuStudent
 from comodo_live.records import TrainStats
 from comodo_live.training.augment import ImuAugment
 from comodo_live.training.diagnostics import mean_pairwise_cosine, target_entropy
+from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +44,15 @@ RATE_WINDOW_S = 5.0
 
 @dataclass(frozen=True)
 class EncoderSnapshot:
-    """A private copy of the EMA student for the predictor side (never touched by the trainer)."""
+    """A private copy of the EMA student for the predictor side (never touched by the trainer).
+
+    ``urgent``: the weights were replaced (personalisation); the classifier refits at once.
+    """
 
     model: ImuStudent
     step: int
     serial: int
+    urgent: bool = False
 
 
 class TrainerWorker(Worker):
@@ -128,13 +132,49 @@ class TrainerWorker(Worker):
         except IndexError:
             return None
 
-    def publish_snapshot(self) -> None:
-        """Copy the EMA student for the predictor side now."""
+    def publish_snapshot(self, urgent: bool = False) -> int:
+        """Copy the EMA student for the predictor side now; returns the snapshot's serial.
+
+        An unclaimed urgent snapshot that this one replaces passes its urgency on.
+        """
         with self.state_lock:
             model = copy.deepcopy(self.ema).eval()
-        self._serial += 1
-        self._snapshots.append(EncoderSnapshot(model, self.step, self._serial))
+            urgent = urgent or any(s.urgent for s in list(self._snapshots))
+            self._serial += 1
+            serial = self._serial
+            self._snapshots.append(EncoderSnapshot(model, self.step, serial, urgent))
         self._last_publish = time.monotonic()
+        return serial
+
+    def install_student(self, weights: dict[str, torch.Tensor]) -> int:
+        """Replace student *and* EMA weights (personalisation; any thread, also while training).
+
+        Distillation continues from these weights; the optimiser moments are kept, and the
+        divergence guard's last good state becomes these weights (a rollback must not undo
+        them). The session's IMU channel normalisation is kept (it may have been applied
+        while the weights were being made). Publishes an urgent EMA snapshot so the classifier
+        refits on the new encoder.
+
+        Args:
+            weights: a state dict of this student's architecture.
+
+        Returns:
+            The serial of the published snapshot.
+        """
+        with self.state_lock:
+            own = self.student.state_dict()
+            weights = {
+                **weights,
+                "channel_mean": own["channel_mean"].clone(),
+                "channel_std": own["channel_std"].clone(),
+            }
+            self.student.load_state_dict(weights)
+            self.ema.load_state_dict(weights)
+            self._good = {
+                "student": _clone(self.student.state_dict()),
+                "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            }
+        return self.publish_snapshot(urgent=True)
 
     # --- state for checkpoints ----------------------------------------------------------------
     def state(self) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from comodo_live.engine.worker import Worker
 from comodo_live.records import PairedWindow
 from comodo_live.streams.windowing import Windower
+from comodo_live.worker import Worker
 
 POLL_FALLBACK_S = 0.05  # poll at least this often even without a wake-up
 

@@ -24,7 +24,6 @@ import os
 import threading
 import uuid
 from pathlib import Path
-from types import TracebackType
 
 import numpy as np
 import pylsl
@@ -34,6 +33,7 @@ from comodo_live.recording.frameserver import FrameServer
 from comodo_live.recording.session import find_session, videos_per_frame
 from comodo_live.recording.xdfmeta import read_stream_headers, stream_info_from_xml
 from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
+from comodo_live.worker import StartStop
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class Track:
         return len(self.timestamps)
 
 
-class XdfPlayer:
+class XdfPlayer(StartStop):
     """Replays an XDF file (or session folder) as LSL outlets; one thread, plus one for frames.
 
     Args:
@@ -225,17 +225,6 @@ class XdfPlayer:
         for track in self.tracks:
             track.outlet = None
         self._opened = False
-
-    def __enter__(self) -> XdfPlayer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- playback --------------------------------------------------------------------------
     def _run(self) -> None:

@@ -30,6 +30,7 @@ import pylsl
 
 from comodo_live.recording._engine import STATUS
 from comodo_live.streams.resolve import StreamDescription, resolve_source_ids
+from comodo_live.worker import StartStop
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def footer_count(path: Path, tail_bytes: int = 4_000_000) -> int:
         return f.read().count(b"<sample_count>")
 
 
-class SessionRecorder:
+class SessionRecorder(StartStop):
     """Records the given streams (resolved by source_id) into ``path``.
 
     Args:
@@ -194,9 +195,6 @@ class SessionRecorder:
         if not self.wait(timeout_s):
             raise RecorderError(f"recording {self.path} was not finalised; output: {self._tail()}")
         return self.path
-
-    def __enter__(self) -> SessionRecorder:
-        return self.start()
 
     def __exit__(
         self,

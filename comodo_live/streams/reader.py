@@ -24,7 +24,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 
 import numpy as np
 import pylsl
@@ -32,6 +31,7 @@ import pylsl
 from comodo_live.streams.dejitter import Dejitter, Gap
 from comodo_live.streams.resolve import StreamDescription, resolve_stream
 from comodo_live.streams.ringbuffer import RingBuffer
+from comodo_live.worker import StartStop
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class StreamHealth:
     error: str | None
 
 
-class StreamReader:
+class StreamReader(StartStop):
     """Reads one LSL stream in its own thread into a bounded buffer.
 
     Args:
@@ -201,17 +201,6 @@ class StreamReader:
         if inlet is not None:
             inlet.close_stream()
             del inlet
-
-    def __enter__(self) -> StreamReader:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- thread bodies ---------------------------------------------------------------------
     def _warm_clock(self, inlet: pylsl.StreamInlet) -> None:

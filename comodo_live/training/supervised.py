@@ -5,6 +5,7 @@ student (the personalisation recipe g). Student encoder + linear head, cross-ent
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +94,7 @@ def train_classifier(
     n_classes: int,
     config: SupervisedConfig | None = None,
     progress: bool = False,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> StudentClassifier:
     """Train a copy of ``student``'s encoder plus a new linear head on labelled windows.
 
@@ -104,6 +106,8 @@ def train_classifier(
         n_classes: number of classes.
         config: settings.
         progress: show a tqdm bar.
+        on_step: called as ``on_step(steps_done, steps)`` after every optimiser step (progress
+            reports; an exception raised there aborts training and propagates).
     """
     cfg = config or SupervisedConfig()
     if imu.shape[0] != labels.shape[0] or imu.shape[0] == 0:
@@ -142,6 +146,8 @@ def train_classifier(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if on_step is not None:
+            on_step(step + 1, cfg.steps)
     return model.eval()
 
 

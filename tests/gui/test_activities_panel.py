@@ -42,3 +42,17 @@ def test_activities_panel__hold_mode_and_rename(qtbot, monkeypatch) -> None:
     with qtbot.waitSignal(panel.activity_renamed) as renamed:
         panel.rename("walking")
     assert renamed.args == ["walking", "strolling"]
+
+
+def test_activities_panel__personalise_button_and_progress(qtbot) -> None:
+    panel = ActivitiesPanel()
+    qtbot.addWidget(panel)
+    with qtbot.waitSignal(panel.personalise_requested):
+        qtbot.mouseClick(panel.personalise_button, Qt.MouseButton.LeftButton)
+    panel.show_personalise(0.42)
+    assert panel.personalise_button.text() == "Personalising… 42%"
+    assert not panel.personalise_button.isEnabled()
+    panel.show_personalise(None, "personalised: 200 steps")
+    assert panel.personalise_button.text() == "Personalise"
+    assert panel.personalise_button.isEnabled()
+    assert "Last: personalised: 200 steps" in panel.personalise_button.toolTip()
