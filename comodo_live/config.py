@@ -234,6 +234,9 @@ class PredictorConfig:
         history: recent predictions kept for the GUI timeline.
         personalise_steps: optimiser steps of "Personalise" (fine-tuning the student on the
             labelled windows, the supervised recipe; Controller.start_personalise).
+        text_anchors: the teacher's own prediction (camera on) uses zero-shot text anchors, one
+            prompt per activity name, instead of teacher-space anchors; needs teacher.name =
+            "xclip" (comodo_live/engine/text_anchors.py).
     """
 
     confidence_threshold: float = field(default=0.5, metadata=_rng(0.0, 1.0))
@@ -245,6 +248,7 @@ class PredictorConfig:
     classifier_c: float = field(default=1.0, metadata=_rng(1e-6, 1e6))
     history: int = field(default=240, metadata=_rng(1, 100_000))
     personalise_steps: int = field(default=200, metadata=_rng(1, 100_000))
+    text_anchors: bool = False
 
 
 @dataclass(frozen=True)
@@ -388,6 +392,11 @@ def validate(config: AppConfig) -> None:
     if config.source.mode == "replay" and not config.source.replay_path:
         raise ConfigError(
             "source.replay_path = '' is invalid with source.mode = 'replay'; give an XDF file"
+        )
+    if pr.text_anchors and config.teacher.name != "xclip":
+        raise ConfigError(
+            f"predictor.text_anchors = true is invalid with teacher.name = "
+            f"{config.teacher.name!r}; valid: teacher.name = 'xclip' (or text_anchors = false)"
         )
     if not config.teacher.name.strip():
         raise ConfigError(

@@ -32,6 +32,7 @@ from comodo_live.engine.predictor import PredictorWorker
 from comodo_live.engine.refit import ClassifierWorker
 from comodo_live.engine.replay import ReplayStore
 from comodo_live.engine.teacher import TeacherWorker, make_projection, make_teacher
+from comodo_live.engine.text_anchors import TextAnchors
 from comodo_live.engine.trainer import TrainerWorker
 from comodo_live.models.student import ImuStudent
 from comodo_live.models.teachers import Teacher
@@ -105,6 +106,8 @@ class Pipeline:
         self.teacher = TeacherWorker(
             teacher, projection, self._on_pair, config.teacher.stats_warmup_clips
         )
+        # Zero-shot text anchors for the teacher's own prediction (X-CLIP, opt-in).
+        self.text_anchors = TextAnchors(teacher) if config.predictor.text_anchors else None
         self.predictor = PredictorWorker(config.predictor, self._on_prediction)
         self.classifier = ClassifierWorker(
             config.predictor, labels, self.trainer.take_snapshot, self.predictor.set_model
@@ -192,6 +195,13 @@ class Pipeline:
         if name is not None:
             self.labels.add_teacher_embedding(name, z_v)
         if not self.camera_on:
+            return
+        features = self.teacher.last_features
+        if self.text_anchors is not None and features is not None:
+            prediction = self.text_anchors.prediction(
+                features, self.labels.activities, self._teacher_smoother, imu.t_end
+            )
+            self.board.add_teacher(prediction)
             return
         names, anchors = self.labels.teacher_anchors()
         prediction = teacher_prediction(

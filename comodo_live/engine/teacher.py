@@ -103,6 +103,9 @@ class TeacherWorker(Worker):
         self._encoded = 0
         self.frames_encoded = 0  # frames that reached the teacher (privacy checks)
         self.last_frame_time = -np.inf  # LSL capture time of the newest frame encoded, s
+        # (F,) raw teacher features of the clip last encoded (before the projection); read by
+        # the sink in this thread (zero-shot text anchors, engine/text_anchors.py).
+        self.last_features: np.ndarray | None = None
 
     def submit(self, paired: PairedWindow) -> None:
         """Offer a paired window (ignored without a clip); replaces a still-pending one."""
@@ -144,6 +147,7 @@ class TeacherWorker(Worker):
         features = self.teacher.embed([paired.clip.frames])  # (1, F)
         if not torch.isfinite(features).all():
             raise FloatingPointError("teacher features are not finite")
+        self.last_features = features[0].numpy().astype(np.float32)  # (F,)
         with self._lock:
             if self.projection.normaliser.enabled:
                 self.projection.update_stats(features)
