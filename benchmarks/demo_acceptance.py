@@ -26,7 +26,6 @@ import comodo_live  # noqa: F401  (first: sets LSLAPICFG before pylsl loads)
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import threading
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 import pylsl
 import torch
+from _machine import machine  # benchmarks/ is on sys.path when run as a script
 
 from comodo_live.config import AppConfig, load_config
 from comodo_live.engine.classifier import Smoother, fit_head
@@ -51,18 +51,6 @@ from comodo_live.records import PairedWindow
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 SHARED = Path(os.environ.get("COMODO_SHARED_DATA", ROOT.parent / "shared" / "data"))
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "load_average": list(os.getloadavg()),
-    }
 
 
 class WindowTap:

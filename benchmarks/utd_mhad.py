@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 import sys
 import time
 from collections import defaultdict
@@ -28,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from _machine import machine  # benchmarks/ is on sys.path when run as a script
 
 import comodo_live  # noqa: F401
 from comodo_live.data.splits import k_shot_indices, leave_one_subject_out, subject_split
@@ -494,18 +493,6 @@ def paired_gains(records: list[dict[str, Any]], method: str, baseline: str) -> d
     return {
         k: {"mean": float(np.mean(v)), "std": float(np.std(v)), "n": len(v)}
         for k, v in gains.items()
-    }
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "torch_threads": torch.get_num_threads(),
-        "python": sys.version.split()[0],
-        "load_average": list(os.getloadavg()),
     }
 
 

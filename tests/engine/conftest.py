@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,16 @@ FAST: dict[str, Any] = {
     "session.metrics_every_s": 0.5,
     "session.resolve_timeout_s": 10.0,
 }
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0) -> bool:
+    """Poll ``condition`` every 50 ms until it is truthy (True) or ``timeout_s`` passes (False)."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def fast_config(tmp_path: Path, **overrides: Any) -> AppConfig:

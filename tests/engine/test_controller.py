@@ -17,18 +17,9 @@ from comodo_live.engine.controller import Controller
 from comodo_live.engine.sources import DemoSources
 from comodo_live.engine.state import load_state
 
-from .conftest import fast_config
+from .conftest import fast_config, wait_for
 
 pytestmark = pytest.mark.lsl
-
-
-def _wait(condition: Any, timeout_s: float = 20.0) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _video_frames(path: Path) -> int:
@@ -46,10 +37,10 @@ def test_controller__privacy_mode_stops_every_frame_downstream(tmp_path: Path) -
     try:
         assert ctl.streams is not None and ctl.pipeline is not None and ctl.sources is not None
         sources, teacher = ctl.sources, ctl.pipeline.teacher
-        assert _wait(
+        assert wait_for(
             lambda: teacher.frames_encoded > 0 and ctl.streams is not None and ctl.streams.recording
         )
-        assert _wait(lambda: ctl.latest_preview() is not None)
+        assert wait_for(lambda: ctl.latest_preview() is not None)
         time.sleep(2.0)  # let the recorder receive some frame indices
         t_off = pylsl.local_clock()
         ctl.set_camera(False)
@@ -73,7 +64,7 @@ def test_controller__privacy_mode_stops_every_frame_downstream(tmp_path: Path) -
         assert times.size == 0
         assert ctl.pipeline.predictor.predicted > 0  # IMU-only prediction goes on
         predicted = ctl.pipeline.predictor.predicted
-        assert _wait(
+        assert wait_for(
             lambda: ctl.pipeline is not None and ctl.pipeline.predictor.predicted > predicted + 2
         )
         session = ctl.session_dir
@@ -121,8 +112,8 @@ def test_controller__nan_in_imu_stream_neither_crashes_nor_poisons(tmp_path: Pat
         ctl.stop_label()
         reader, windower = ctl.streams.readers["imu"], ctl.streams.windower
         assert windower is not None
-        assert _wait(lambda: reader.health().nan_samples >= 2 and windower.stats.skipped_nan > 0)
-        assert _wait(lambda: ctl.pipeline is not None and ctl.pipeline.trainer.step >= 10)
+        assert wait_for(lambda: reader.health().nan_samples >= 2 and windower.stats.skipped_nan > 0)
+        assert wait_for(lambda: ctl.pipeline is not None and ctl.pipeline.trainer.step >= 10)
         pipeline = ctl.pipeline
         assert all(w.running and w.error is None for w in pipeline.workers)
         assert pipeline.predictor.predicted > 0
@@ -143,9 +134,9 @@ def test_controller__restart_resumes_from_the_checkpoint(tmp_path: Path) -> None
     try:
         first.add_activity("sitting")
         first.start_label("walking")
-        assert _wait(lambda: first.labels.counts().get("walking", 0) >= 2)
+        assert wait_for(lambda: first.labels.counts().get("walking", 0) >= 2)
         first.stop_label()
-        assert _wait(lambda: first.pipeline is not None and first.pipeline.trainer.step >= 10)
+        assert wait_for(lambda: first.pipeline is not None and first.pipeline.trainer.step >= 10)
         first.rename_activity("sitting", "resting")
     finally:
         first.stop()
@@ -163,7 +154,7 @@ def test_controller__restart_resumes_from_the_checkpoint(tmp_path: Path) -> None
         assert second.labels.activities == ("resting", "walking")
         assert second.labels.counts()["walking"] >= saved["labelled_counts"]["walking"] > 0
         assert len(pipeline.trainer.queue) >= saved["queue"]["count"] > 0
-        assert _wait(
+        assert wait_for(
             lambda: (
                 second.snapshot().prediction is not None
                 and bool(second.snapshot().prediction.probabilities)
@@ -186,7 +177,7 @@ def test_controller__activity_commands_and_snapshot(tmp_path: Path) -> None:
         ctl.rename_activity("waving", "greeting")
         ctl.start_label("greeting")
         assert ctl.snapshot().labelling == "greeting"
-        assert _wait(lambda: ctl.snapshot().labelled_windows.get("greeting", 0) >= 2)
+        assert wait_for(lambda: ctl.snapshot().labelled_windows.get("greeting", 0) >= 2)
         ctl.stop_label()
         ctl.delete_activity("walking")
         with pytest.raises(KeyError):
@@ -197,7 +188,7 @@ def test_controller__activity_commands_and_snapshot(tmp_path: Path) -> None:
         t, data = ctl.imu_plot_data(2.0)
         assert data.shape == (6, t.size) and t.size > 50 and t[-1] - t[0] <= 2.0
         assert any("no activity 'walking'" in e for e in snap.errors)  # shown to the user
-        assert _wait(lambda: ctl.snapshot().prediction is not None)
+        assert wait_for(lambda: ctl.snapshot().prediction is not None)
     finally:
         ctl.stop()
     ctl.stop()  # idempotent
@@ -211,12 +202,12 @@ def test_controller__export_runs_in_the_background(tmp_path: Path) -> None:
     try:
         for name in ("walking", "sitting"):
             ctl.start_label(name)
-            assert _wait(lambda n=name: ctl.labels.counts().get(n, 0) >= 3)  # type: ignore[misc]
+            assert wait_for(lambda n=name: ctl.labels.counts().get(n, 0) >= 3)  # type: ignore[misc]
             ctl.stop_label()
         t0 = time.monotonic()
         ctl.start_export(str(tmp_path / "package"))
         assert time.monotonic() - t0 < 0.5  # the caller (the GUI thread) is not blocked
-        assert _wait(lambda: ctl.snapshot().export_result is not None, timeout_s=120)
+        assert wait_for(lambda: ctl.snapshot().export_result is not None, timeout_s=120)
         snap = ctl.snapshot()
         assert snap.export_progress is None and snap.export_result == str(tmp_path / "package"), (
             snap.errors

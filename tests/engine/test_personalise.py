@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -21,18 +20,9 @@ from comodo_live.engine.predictor import PredictorModel
 from comodo_live.engine.refit import encode_windows
 from comodo_live.engine.state import load_state
 
-from .conftest import synthetic_window
+from .conftest import synthetic_window, wait_for
 
 KINDS = ("slow", "medium", "fast")
-
-
-def _wait(condition: Any, timeout_s: float = 20.0) -> bool:
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _label(ctrl: Controller, kinds: tuple[str, ...], per_kind: int = 8, t0: float = 1.0) -> float:
@@ -117,8 +107,8 @@ def test_controller__personalise_fine_tunes_the_predictor_encoder(
     pipeline = controller.pipeline
     assert pipeline is not None
     t = _label(controller, KINDS)
-    assert _wait(lambda: pipeline.predictor.model is not None and pipeline.predictor.model.head)
-    assert _wait(lambda: pipeline.classifier.labelled_accuracy is not None)
+    assert wait_for(lambda: pipeline.predictor.model is not None and pipeline.predictor.model.head)
+    assert wait_for(lambda: pipeline.classifier.labelled_accuracy is not None)
     before_model = pipeline.predictor.model
     assert before_model is not None
     before_weights = {k: v.clone() for k, v in before_model.encoder.state_dict().items()}
@@ -158,7 +148,7 @@ def test_controller__personalise_fine_tunes_the_predictor_encoder(
     for i in range(6):
         pipeline.submit(synthetic_window(t + 0.25 * i, 2, with_clip=False))
         time.sleep(0.05)
-    assert _wait(lambda: pipeline.predictor.predicted > predicted)
+    assert wait_for(lambda: pipeline.predictor.predicted > predicted)
     assert pipeline.board.student is not None and pipeline.board.student.probabilities
 
     # the checkpoint (what export and resume read) holds the fine-tune
@@ -179,7 +169,7 @@ def test_controller__stop_cancels_a_running_personalise(controller: Controller) 
     controller.start_personalise(steps=100_000)
     personaliser = controller._personaliser
     assert personaliser is not None
-    assert _wait(lambda: (personaliser.progress or 0.0) > 0.0)
+    assert wait_for(lambda: (personaliser.progress or 0.0) > 0.0)
     controller.start_personalise()  # one at a time: ignored while running
     assert controller._personaliser is personaliser
     t0 = time.monotonic()

@@ -16,7 +16,7 @@ from comodo_live.engine.predictions import PredictionBoard
 from comodo_live.engine.state import load_state
 from comodo_live.records import ImuWindow, PairedWindow
 
-from .conftest import synthetic_window
+from .conftest import synthetic_window, wait_for
 
 
 def _feed(pipeline: Pipeline, seconds: float, t0: float, nan_every: int = 0) -> float:
@@ -36,15 +36,6 @@ def _feed(pipeline: Pipeline, seconds: float, t0: float, nan_every: int = 0) -> 
         i += 1
         time.sleep(0.05)
     return t
-
-
-def _wait(condition, timeout_s: float = 15.0) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _student_finite(pipeline: Pipeline) -> bool:
@@ -68,7 +59,7 @@ def test_pipeline__nan_windows_neither_crash_nor_poison(config: AppConfig) -> No
         t = _feed(pipeline, 1.0, t)
         labels.stop_label(t)
         t = _feed(pipeline, 4.0, t, nan_every=2)  # every other window carries a NaN
-        assert _wait(lambda: pipeline.trainer.step >= 10)
+        assert wait_for(lambda: pipeline.trainer.step >= 10)
         _feed(pipeline, 1.0, t, nan_every=2)
         assert pipeline.running and all(w.error is None for w in pipeline.workers)
     finally:
@@ -92,7 +83,7 @@ def test_pipeline__checkpoint_restores_step_queue_ema_labels(
         t = _feed(pipeline, 1.0, 1.0)
         labels.stop_label(t)
         _feed(pipeline, 1.0, t)
-        assert _wait(lambda: pipeline.trainer.step >= 8)
+        assert wait_for(lambda: pipeline.trainer.step >= 8)
     finally:
         pipeline.stop()  # writes the final checkpoint
     saved = load_state(checkpoint)
