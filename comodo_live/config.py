@@ -97,12 +97,32 @@ class ImuConfig:
     """IMU source (live drivers mode).
 
     Attributes:
-        source: ``"synthetic"``, ``"csv:PATH"``, ``"serial:PORT"`` or ``"udp:PORT"``.
-        rate_hz: nominal rate of the source, Hz.
+        source: ``"synthetic"``, ``"csv:PATH"``, ``"serial:PORT"``, ``"udp:PORT"`` (a driver
+            started by the engine) or ``"lsl:SOURCE_ID"`` (an IMU stream already on LSL, e.g.
+            ``python -m drivers.imu ... --source-id SOURCE_ID`` or another lab tool; resolved
+            by its source_id, no driver started).
+        rate_hz: nominal rate of the source, Hz (drivers only; an ``lsl:`` stream has its own).
     """
 
     source: str = "udp:5555"
     rate_hz: float = field(default=100.0, metadata=_rng(5.0, 2000.0))
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """Microphone recorded with a live session (mono LSL ``Audio`` stream, in the XDF).
+
+    Attributes:
+        enabled: start the microphone driver in live mode (off by default: many machines have
+            no microphone; the demo and replay modes never open one).
+        device: sounddevice input device, an index (``"1"``) or a name substring; ``""`` for
+            the system default input.
+        rate_hz: sampling rate, Hz.
+    """
+
+    enabled: bool = False
+    device: str = ""
+    rate_hz: int = field(default=16000, metadata=_rng(4000, 192000))
 
 
 @dataclass(frozen=True)
@@ -286,6 +306,7 @@ class AppConfig:
     window: WindowConfig = field(default_factory=WindowConfig)
     camera: CameraConfig = field(default_factory=CameraConfig)
     imu: ImuConfig = field(default_factory=ImuConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     teacher: TeacherConfig = field(default_factory=TeacherConfig)
     student: StudentConfig = field(default_factory=StudentConfig)
@@ -317,6 +338,7 @@ _SECTIONS: tuple[str, ...] = (
     "window",
     "camera",
     "imu",
+    "audio",
     "demo",
     "teacher",
     "student",
@@ -397,6 +419,10 @@ def validate(config: AppConfig) -> None:
         raise ConfigError(
             f"predictor.text_anchors = true is invalid with teacher.name = "
             f"{config.teacher.name!r}; valid: teacher.name = 'xclip' (or text_anchors = false)"
+        )
+    if config.imu.source.startswith("lsl:") and not config.imu.source[4:].strip():
+        raise ConfigError(
+            "imu.source = 'lsl:' is invalid; give the stream's source_id, e.g. 'lsl:my-imu'"
         )
     if not config.teacher.name.strip():
         raise ConfigError(

@@ -122,15 +122,20 @@ def _imu_source(spec: str, rate_hz: float) -> Any:
     if kind == "udp" and arg.isdigit():
         return UdpImuSource(port=int(arg), rate_hz=rate_hz)
     raise ValueError(
-        f"imu.source = {spec!r} is invalid; valid: 'synthetic', 'csv:PATH', 'serial:PORT', 'udp:PORT'"
+        f"imu.source = {spec!r} is invalid; valid: 'synthetic', 'csv:PATH', 'serial:PORT', 'udp:PORT', "
+        "'lsl:SOURCE_ID'"
     )
 
 
 class LiveSources:
-    """Live camera + IMU drivers; ``camera:on/off`` go on the engine's marker outlet.
+    """Live camera + IMU (+ microphone) drivers; ``camera:on/off`` go on the engine's marker outlet.
+
+    ``imu.source = "lsl:SOURCE_ID"`` starts no IMU driver: the engine resolves that stream (one
+    already on LSL) by its source_id. ``audio.enabled`` adds the microphone's ``Audio`` stream
+    (``audio_source_id``), shown in the stream list and recorded with the session.
 
     Args:
-        config: camera and IMU settings.
+        config: camera, IMU and audio settings.
         markers: the engine's :class:`drivers.markers.MarkerOutlet` (recorded with the session).
     """
 
@@ -139,10 +144,15 @@ class LiveSources:
         from drivers.imu import ImuDriver
 
         prefix = unique_prefix("live")
-        self.imu_driver = ImuDriver(
-            _imu_source(config.imu.source, config.imu.rate_hz), f"{prefix}-imu"
-        )
-        self.imu_source_id = self.imu_driver.source_id
+        self.imu_driver: Any = None
+        kind, _, external_id = config.imu.source.partition(":")
+        if kind == "lsl":
+            self.imu_source_id = external_id.strip()  # an IMU already on LSL: nothing to start
+        else:
+            self.imu_driver = ImuDriver(
+                _imu_source(config.imu.source, config.imu.rate_hz), f"{prefix}-imu"
+            )
+            self.imu_source_id = self.imu_driver.source_id
         self.camera: Any = None
         self.camera_source_id: str | None = None
         self.frame_bus: FrameBus | None = None
@@ -160,6 +170,15 @@ class LiveSources:
             )
             self.camera_source_id = self.camera.source_id
             self.frame_bus = self.camera.bus
+        self.audio: Any = None
+        self.audio_source_id: str | None = None
+        if config.audio.enabled:
+            from drivers.audio import AudioDriver
+
+            dev = config.audio.device.strip()
+            device: int | str | None = int(dev) if dev.isdigit() else (dev or None)
+            self.audio = AudioDriver(device, config.audio.rate_hz, f"{prefix}-audio")
+            self.audio_source_id = self.audio.source_id
 
     @property
     def camera_on(self) -> bool:
@@ -170,20 +189,44 @@ class LiveSources:
         return int(self.camera.frames_pushed) if self.camera is not None else 0
 
     def start(self) -> None:
-        self.imu_driver.start()
-        if self.camera is not None:
-            try:
-                self.camera.start()
-            except BaseException:
-                self.imu_driver.stop()
-                raise
+        """Start IMU driver, camera, microphone; on failure stop what started and raise."""
+        started: list[Any] = []
+        try:
+            for driver in (self.imu_driver, self.camera):
+                if driver is not None:
+                    driver.start()
+                    started.append(driver)
+            if self.audio is not None:
+                self._start_audio()
+                started.append(self.audio)
+        except BaseException:
+            for driver in reversed(started):
+                driver.stop()
+            raise
+
+    def _start_audio(self) -> None:
+        try:
+            self.audio.start()
+        except Exception as exc:  # PortAudio/sounddevice errors, missing libportaudio2, ...
+            device = "" if self.audio.device is None else self.audio.device
+            raise RuntimeError(
+                f"audio.device = {str(device)!r} could not be opened for recording "
+                f"({type(exc).__name__}: {exc}); list the inputs with "
+                "`python -m drivers.audio --list-devices`, or set audio.enabled = false"
+            ) from exc
 
     def stop(self) -> None:
+        """Stop in reverse start order (microphone, camera, IMU driver); idempotent."""
         try:
-            if self.camera is not None:
-                self.camera.stop()
+            if self.audio is not None:
+                self.audio.stop()
         finally:
-            self.imu_driver.stop()
+            try:
+                if self.camera is not None:
+                    self.camera.stop()
+            finally:
+                if self.imu_driver is not None:
+                    self.imu_driver.stop()
 
     def set_camera(self, on: bool) -> None:
         if self.camera is not None:

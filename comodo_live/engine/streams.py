@@ -94,6 +94,10 @@ class EngineStreams:
         if self.sources.camera_source_id is not None:
             info = resolve_stream(source_id=self.sources.camera_source_id, timeout_s=timeout)
             self.readers["camera"] = StreamReader(info, buffer_s=10.0).start()
+        audio_id = getattr(self.sources, "audio_source_id", None)  # live sources with a mic
+        if audio_id is not None:
+            info = resolve_stream(source_id=audio_id, timeout_s=timeout)
+            self.readers["audio"] = StreamReader(info, buffer_s=5.0).start()
         marker_reader = None
         own = tuple(self.sources.marker_source_ids)
         external = [s for s in dict.fromkeys(cfg.session.marker_source_ids) if s not in own]
