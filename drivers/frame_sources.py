@@ -99,7 +99,11 @@ class OpenCvFrameSource(FrameSource):
         capture = cv2.VideoCapture(self.source)
         if not capture.isOpened():
             capture.release()
-            raise OSError(f"cannot open video source {self.source!r}")
+            raise OSError(
+                f"cannot open video source {self.source!r} (expected a camera device index or a "
+                "readable video file; in the app set camera.source, e.g. --set camera.source=FILE.mp4, "
+                "or run the demo with --demo)"
+            )
         if not self.is_file and self.requested_fps:
             capture.set(cv2.CAP_PROP_FPS, float(self.requested_fps))
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
