@@ -25,6 +25,8 @@ class CardInfo:
         labelled_accuracy_note: where ``labelled_accuracy`` was measured.
         labelled_windows: activity → labelled windows used for the classifier.
         student: student architecture summary (e.g. its config).
+        personalisation: the engine's record of the last fine-tune of the student on the labelled
+            windows (steps, activities, windows, labelled accuracy before/after), or None.
         notes: free text.
     """
 
@@ -38,6 +40,7 @@ class CardInfo:
     labelled_accuracy_note: str = ""
     labelled_windows: dict[str, int] = field(default_factory=dict)
     student: dict[str, Any] = field(default_factory=dict)
+    personalisation: dict[str, Any] | None = None
     notes: str = ""
 
     @classmethod
@@ -64,6 +67,17 @@ def _student(config: Mapping[str, Any]) -> str:
     if not config:
         return "not recorded"
     return ", ".join(f"{k}={v}" for k, v in config.items())
+
+
+def _personalisation(record: Mapping[str, Any] | None) -> str:
+    if not record:
+        return "none (classifier only; the student was not fine-tuned on the labels)"
+    before = _fmt(record.get("labelled_accuracy_before"), percent=True)
+    after = _fmt(record.get("labelled_accuracy_after"), percent=True)
+    return (
+        f"student fine-tuned for {_fmt(record.get('steps'))} steps on "
+        f"{_fmt(record.get('windows'))} labelled windows; labelled accuracy {before} → {after}"
+    )
 
 
 def render_model_card(
@@ -93,6 +107,7 @@ def render_model_card(
             f"- Accuracy on labelled stretches: {_fmt(info.labelled_accuracy, percent=True)}"
             + (f" ({info.labelled_accuracy_note})" if info.labelled_accuracy_note else ""),
             f"- Labelled windows per activity: {labelled}",
+            f"- Personalisation: {_personalisation(info.personalisation)}",
             "",
             "## Activities",
             f"- {len(head.activities)} classes: {', '.join(head.activities)}",

@@ -198,6 +198,7 @@ def read_session(session_dir: str | Path) -> SessionModel:
             "labelled_accuracy": _lookup(state, "labelled_accuracy"),
             "labelled_windows": {a: names.count(a) for a in dict.fromkeys(names)},
             "student": dict(getattr(student, "config", {})),
+            "personalisation": _lookup(state, "personalisation"),
         }
     )
     return SessionModel(
