@@ -1,4 +1,4 @@
-"""comodo-live entry point: parses arguments and wires things together.
+"""comodo-live entry point (same as the installed ``comodo-live`` command).
 
 python app.py                      # desktop window (live drivers)
 python app.py --demo               # desktop window on the synthetic demo session
@@ -12,23 +12,7 @@ from __future__ import annotations
 
 import sys
 
-import comodo_live  # noqa: F401  (points LSLAPICFG at the machine-scoped config first)
-
-
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "distill":
-        from comodo_live.training.cli import main as distill_main
-
-        return distill_main(argv[1:])
-    if argv and argv[0] == "export":
-        from comodo_live.export.cli import main as export_main
-
-        return export_main(argv[1:])
-    from comodo_live.engine.cli import main as session_main
-
-    return session_main(argv)
-
+from comodo_app.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

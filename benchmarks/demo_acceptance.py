@@ -40,13 +40,13 @@ import torch
 from _machine import machine  # benchmarks/ is on sys.path when run as a script
 
 from comodo_live.config import AppConfig, load_config
-from comodo_live.engine.classifier import Smoother, fit_head
-from comodo_live.engine.controller import Controller
-from comodo_live.engine.metrics import read_metrics
-from comodo_live.engine.pipeline import build_student
-from comodo_live.engine.refit import encode_windows
-from comodo_live.engine.state import load_state
+from comodo_live.learning.classifier import Smoother, fit_head
+from comodo_live.learning.pipeline import build_student
+from comodo_live.learning.refit import encode_windows
+from comodo_live.learning.state import load_state
+from comodo_live.metrics import read_metrics
 from comodo_live.records import PairedWindow
+from comodo_live.session.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -67,7 +67,7 @@ class WindowTap:
 
 
 def status(ctl: Controller, t0: float, note: str = "") -> None:
-    from comodo_live.engine.cli import status_line
+    from comodo_app.cli import status_line
 
     print(status_line(time.monotonic() - t0, ctl.snapshot()) + note, flush=True)
 

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from comodo_live.config import load_config
-from comodo_live.engine.controller import Controller
-from comodo_live.engine.metrics import read_metrics
+from comodo_live.metrics import read_metrics
+from comodo_live.session.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_acceptance import RESULTS, machine

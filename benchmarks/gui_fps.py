@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from comodo_live.config import load_config
-    from comodo_live.engine.controller import Controller
+    from comodo_live.session.controller import Controller
     from gui.demo_user import DemoUser, wait_until
     from gui.main_window import MainWindow
 

@@ -26,7 +26,7 @@ from typing import Any
 import pylsl
 
 from comodo_live.config import load_config
-from comodo_live.engine.controller import Controller
+from comodo_live.session.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_acceptance import RESULTS, machine

@@ -256,7 +256,7 @@ class PredictorConfig:
             labelled windows, the supervised recipe; Controller.start_personalise).
         text_anchors: the teacher's own prediction (camera on) uses zero-shot text anchors, one
             prompt per activity name, instead of teacher-space anchors; needs teacher.name =
-            "xclip" (comodo_live/engine/text_anchors.py).
+            "xclip" (comodo_live/learning/text_anchors.py).
     """
 
     confidence_threshold: float = field(default=0.5, metadata=_rng(0.0, 1.0))

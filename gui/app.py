@@ -1,6 +1,6 @@
 """Desktop entry point: ``run(controller, config)`` shows the window until it is closed.
 
-Called by :mod:`comodo_live.engine.cli` for the non-headless mode (``python app.py --demo``).
+Called by :mod:`comodo_app.cli` for the non-headless mode (``python app.py --demo``).
 """
 
 from __future__ import annotations

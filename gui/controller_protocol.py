@@ -1,6 +1,6 @@
 """The slice of the engine controller the window uses (structural type, no implementation).
 
-The real implementation is :class:`comodo_live.engine.controller.EngineController`; this
+The real implementation is :class:`comodo_live.session.controller.EngineController`; this
 Protocol only documents what the GUI calls, so the GUI never has to import the engine (and torch).
 Every command is called from the Qt thread and must return quickly (work runs in engine threads).
 """
@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from comodo_live.engine.snapshot import EngineSnapshot
+from comodo_live.session.snapshot import EngineSnapshot
 
 
 class Controller(Protocol):

@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from comodo_live.engine.snapshot import EngineSnapshot
+from comodo_live.session.snapshot import EngineSnapshot
 from gui.palette import human_bytes
 
 PRIVACY_SHORTCUTS = ("Ctrl+P", "F9")

@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtWidgets import QGridLayout, QGroupBox, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from comodo_live.engine.snapshot import EngineSnapshot
+from comodo_live.session.snapshot import EngineSnapshot
 
 ENTROPY_HELP = (
     "teacher target entropy as a fraction of log(K): near 1 = flat target (nothing to learn), "

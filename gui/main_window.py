@@ -14,7 +14,7 @@ from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from comodo_live.engine.snapshot import EngineSnapshot
+from comodo_live.session.snapshot import EngineSnapshot
 from gui.activities_panel import ActivitiesPanel
 from gui.camera_panel import CameraPanel
 from gui.controller_protocol import Controller

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from comodo_live.engine.snapshot import EngineSnapshot
 from comodo_live.records import Prediction
+from comodo_live.session.snapshot import EngineSnapshot
 from gui.palette import activity_color
 from gui.prediction_views import ProbabilityBars, TimelineStrip
 

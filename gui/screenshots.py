@@ -52,7 +52,7 @@ def take_screenshots(
 
     import comodo_live  # noqa: F401  (machine-scoped LSL before pylsl)
     from comodo_live.config import load_config
-    from comodo_live.engine.controller import Controller
+    from comodo_live.session.controller import Controller
     from gui.demo_user import DemoUser, wait_for, wait_until
     from gui.main_window import MainWindow
 

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from comodo_live.engine.snapshot import StreamStatus
+from comodo_live.session.snapshot import StreamStatus
 from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
 from gui.palette import health_color
 

@@ -161,7 +161,7 @@ def read_session(session_dir: str | Path) -> SessionModel:
     if isinstance(classifier, Mapping):
         head = as_head_spec({**options, **classifier}, None)
     elif windows is not None:
-        from comodo_live.engine.classifier import fit_head
+        from comodo_live.learning.classifier import fit_head
 
         fitted = fit_head(
             _embed(student, windows),

@@ -62,7 +62,7 @@ def test_head_spec__torch_head_matches_numpy_with_anchor_fallback() -> None:
 
 
 def test_head_spec__matches_the_engine_linear_head() -> None:
-    classifier = pytest.importorskip("comodo_live.engine.classifier")
+    classifier = pytest.importorskip("comodo_live.learning.classifier")
     features, labels = _data(3, seed=4)
     keep = np.r_[np.arange(2), np.arange(15, 45)]  # act0 gets 2 windows → anchor fallback
     engine_head = classifier.fit_head(

@@ -140,7 +140,7 @@ def test_load_package__never_unpickles(exported_package: Path, tmp_path: Path) -
 
 def test_load_package__seeds_an_engine_session(exported_package: Path, tmp_path: Path) -> None:
     """The seed uses the engine's checkpoint names and rebuilds the engine's own classifier."""
-    classifier_mod = pytest.importorskip("comodo_live.engine.classifier")
+    classifier_mod = pytest.importorskip("comodo_live.learning.classifier")
     from comodo_live.models.student import build_student
     from comodo_live.training.checkpoint import load_checkpoint, save_checkpoint
 

@@ -17,7 +17,7 @@ from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 from comodo_live.training.checkpoint import save_checkpoint
 from tests.export.factory import WINDOW_SAMPLES, labelled_windows, tiny_student
 
-classifier_mod = pytest.importorskip("comodo_live.engine.classifier")
+classifier_mod = pytest.importorskip("comodo_live.learning.classifier")
 
 
 def _session(tmp_path: Path, with_classifier: bool) -> tuple[Path, object, np.ndarray]:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 
-from comodo_live.engine.snapshot import EngineSnapshot
+from comodo_live.session.snapshot import EngineSnapshot
 
 # Messages that are limitations of Qt's offscreen platform plugin, not of our code:
 # QPlatformWindow's default propagateSizeHints() warns whenever a window's min/max size changes.

@@ -16,9 +16,9 @@ FAST_START: dict[str, Any] = {
 
 
 def demo_controller(root: Path, record: bool = False, **overrides: Any):
-    """A (not yet started) :class:`comodo_live.engine.controller.Controller` on the demo."""
+    """A (not yet started) :class:`comodo_live.session.controller.Controller` on the demo."""
     from comodo_live.config import load_config
-    from comodo_live.engine.controller import Controller
+    from comodo_live.session.controller import Controller
 
     values = {**FAST_START, "session.root": str(root), "session.record": record, **overrides}
     return Controller(load_config(overrides=values))

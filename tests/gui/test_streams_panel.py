@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from comodo_live.engine.snapshot import StreamStatus
+from comodo_live.session.snapshot import StreamStatus
 from gui.palette import health_color
 from gui.streams_panel import StreamsPanel
 

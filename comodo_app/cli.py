@@ -1,0 +1,301 @@
+"""``python app.py [options]``: a session in the desktop window, or headless.
+
+    python app.py --headless --demo --duration 60
+    python app.py --headless --replay recordings/<session>/session.xdf --camera-off-after 30
+    python app.py --demo                  # the window (gui.app.run)
+    python app.py --config my.toml --set window.hop_s=0.25 --set session.name=alice
+    python app.py --headless --resume exported/    # continue from an exported model package
+    python app.py --markers my-lab-markers         # labels from another program's LSL markers
+    python app.py --lsl-lan --demo                 # LSL visible on the local network (warned)
+
+Headless: prints a status line every few seconds (camera state, steps/s, loss, teacher clips/s
+and skipped clips, current prediction), writes the session folder, and stops cleanly on
+Ctrl+C / SIGTERM or after ``--duration`` seconds (or at the end of a non-looping replay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import math
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from comodo_live.config import AppConfig, ConfigError, load_config
+from comodo_live.learning.seed import is_package
+from comodo_live.session.demo_labeller import DemoLabeller
+from comodo_live.session.snapshot import EngineSnapshot
+
+REPLAY_DRAIN_S = 3.0  # after a replay ends, let the last windows through
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python app.py",
+        description="comodo-live: continual video→IMU distillation, IMU-only recognition.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true", help="run on the synthetic demo session")
+    source.add_argument(
+        "--replay", metavar="FILE.xdf", help="replay a recorded session (file or folder)"
+    )
+    parser.add_argument("--headless", action="store_true", help="no window: status lines on stdout")
+    parser.add_argument(
+        "--duration", type=float, default=None, metavar="S", help="stop after S seconds"
+    )
+    parser.add_argument(
+        "--camera-off-after",
+        type=float,
+        default=None,
+        metavar="S",
+        help="switch the camera off (privacy mode) after S seconds",
+    )
+    parser.add_argument(
+        "--config", metavar="FILE.toml", help="configuration file (default: built-in defaults)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override one config value (repeatable), e.g. --set window.hop_s=0.25",
+    )
+    parser.add_argument("--name", help="session name (session.name)")
+    parser.add_argument("--root", help="folder for session folders (session.root)")
+    parser.add_argument(
+        "--resume",
+        metavar="latest|PATH",
+        help="resume learning from a session checkpoint, or start from an exported model "
+        "package folder (validated; a tampered or foreign package is refused)",
+    )
+    parser.add_argument(
+        "--markers",
+        action="append",
+        default=[],
+        metavar="SOURCE_ID",
+        help="also follow this LSL marker stream (repeatable): label:start:<name> / label:stop "
+        "from other lab software label windows (session.marker_source_ids)",
+    )
+    parser.add_argument(
+        "--lsl-lan",
+        action="store_true",
+        help="open LSL to the local network (multi-machine setups; default: this machine only). "
+        "Streams become visible, unauthenticated and unencrypted, to every machine on the LAN",
+    )
+    parser.add_argument(
+        "--no-record", action="store_true", help="do not record XDF/video (session.record=false)"
+    )
+    parser.add_argument("--speed", type=float, help="replay speed factor (source.replay_speed)")
+    parser.add_argument("--loop", action="store_true", help="loop the replay (source.replay_loop)")
+    parser.add_argument(
+        "--status-every", type=float, default=5.0, metavar="S", help="headless status period, s"
+    )
+    parser.add_argument(
+        "--demo-labels",
+        type=float,
+        metavar="S",
+        help="demo only: label each scripted activity once for S seconds, from the script's "
+        "ground truth (as a user pressing the activity buttons would)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> AppConfig:
+    """Defaults ← ``--config`` ← ``--set`` ← the main flags."""
+    overrides: dict[str, Any] = {}
+    if args.demo:
+        overrides["source.mode"] = "demo"
+    if args.replay:
+        overrides["source.mode"] = "replay"
+        overrides["source.replay_path"] = args.replay
+    for flag, key in (
+        ("name", "session.name"),
+        ("root", "session.root"),
+        ("resume", "session.resume"),
+        ("speed", "source.replay_speed"),
+    ):
+        if getattr(args, flag) is not None:
+            overrides[key] = getattr(args, flag)
+    if args.no_record:
+        overrides["session.record"] = False
+    if args.loop:
+        overrides["source.replay_loop"] = True
+    config = load_config(args.config, args.set)
+    if args.markers:
+        ids = (*config.session.marker_source_ids, *args.markers)
+        overrides["session.marker_source_ids"] = tuple(dict.fromkeys(ids))
+    return config.replace(overrides) if overrides else config
+
+
+def open_lsl_to_lan(config: AppConfig) -> Path:
+    """``--lsl-lan``: write a LAN-scoped liblsl config under ``session.root`` and point
+    ``LSLAPICFG`` at it. Must run before pylsl is imported (``app.py`` and this module import
+    no pylsl at import time).
+
+    Raises:
+        RuntimeError: pylsl (or labrecorder) is already imported in this process.
+    """
+    from comodo_live.lslconfig import use_lan_config
+
+    path = use_lan_config(Path(config.session.root))
+    print(
+        f"warning: --lsl-lan: LSL discovery opened to the local network ({path}); the session's "
+        "streams (IMU, markers, frame index) become visible to every machine on the LAN, "
+        "without authentication or encryption",
+        file=sys.stderr,
+        flush=True,
+    )
+    return path
+
+
+def status_line(elapsed_s: float, snap: EngineSnapshot) -> str:
+    """One human-readable line of the engine's state."""
+    train = snap.train
+    learning = "waiting for pairs"
+    if train is not None:
+        learning = f"step {train.step}, {train.steps_per_s:4.1f} steps/s, loss {train.loss:.3f}, queue {train.queue_fill:.0%}"
+    prediction = "-"
+    if snap.prediction is not None and snap.prediction.probabilities:
+        prediction = f"{snap.prediction.label} ({snap.prediction.confidence:.2f})"
+    elif not snap.activities:
+        prediction = "- (no activity labelled yet)"
+    teacher = ""
+    if snap.teacher_prediction is not None and snap.teacher_prediction.probabilities:
+        teacher = f" | teacher says {snap.teacher_prediction.label}"
+    camera = "camera ON " if snap.camera_on else "camera OFF"
+    errors = f" | errors: {len(snap.errors)}" if snap.errors else ""
+    return (
+        f"[{elapsed_s:7.1f} s] {camera} | {learning} | teacher {snap.teacher_clips_per_s:.1f} clips/s, "
+        f"{snap.teacher_skipped} skipped | prediction {prediction}{teacher}{errors}"
+    )
+
+
+def run_headless(controller: Any, args: argparse.Namespace) -> int:
+    """Run until the duration, a signal, or the end of the replay; returns the exit code."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        print(f"\nsignal {signal.Signals(signum).name}: stopping cleanly ...", flush=True)
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C interrupts
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        controller.start()
+        print(f"session folder: {controller.session_dir}", flush=True)
+        t0 = time.monotonic()
+        next_status = t0 + args.status_every
+        duration = args.duration if args.duration is not None else math.inf
+        camera_off_at = args.camera_off_after if args.camera_off_after is not None else math.inf
+        replay_done_at = math.inf
+        while not stop.wait(0.1):
+            elapsed = time.monotonic() - t0
+            if elapsed >= camera_off_at and controller.camera_on:
+                controller.set_camera(False)
+                print(f"[{elapsed:7.1f} s] camera switched OFF (privacy mode)", flush=True)
+            if time.monotonic() >= next_status:
+                next_status += args.status_every
+                print(status_line(elapsed, controller.snapshot()), flush=True)
+            if getattr(controller.sources, "finished", False) and replay_done_at == math.inf:
+                replay_done_at = elapsed
+                print(f"[{elapsed:7.1f} s] replay finished", flush=True)
+            if elapsed >= duration or elapsed >= replay_done_at + REPLAY_DRAIN_S:
+                break
+    finally:
+        controller.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    snap = controller.snapshot()
+    print(f"stopped; session folder: {controller.session_dir}", flush=True)
+    for error in snap.errors:
+        print(f"error: {error}", flush=True)
+    return 0
+
+
+def _camera_off_later(controller: Any, after_s: float) -> None:
+    """GUI mode: privacy mode ``after_s`` seconds after the controller started running."""
+    deadline = time.monotonic() + 120.0
+    while not controller.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(after_s)
+    if controller.running:
+        controller.set_camera(False)
+
+
+def _load_package(path: str) -> Any:
+    """Validate an exported package for ``--resume``; None (message printed) if refused."""
+    from comodo_live.learning.seed import load_seed
+    from comodo_live.runtime.package import PackageError
+
+    try:
+        package = load_seed(path)
+    except (PackageError, OSError, ValueError) as exc:
+        print(f"error: --resume {path}: package refused: {exc}", file=sys.stderr, flush=True)
+        return None
+    print(
+        f"starting from package {path}: activities {list(package.activities)}",
+        flush=True,
+    )
+    return package
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    if args.lsl_lan:
+        try:
+            open_lsl_to_lan(config)
+        except (RuntimeError, OSError) as exc:
+            print(f"error: --lsl-lan: {exc}", file=sys.stderr, flush=True)
+            return 2
+    package = None
+    if args.resume and is_package(args.resume):
+        package = _load_package(args.resume)
+        if package is None:
+            return 2
+    from comodo_live.session.controller import Controller
+
+    controller = Controller(config, package=package)
+    labeller = None
+    if args.demo_labels is not None:
+        if config.source.mode != "demo":
+            parser.error(
+                "--demo-labels needs --demo (it labels from the demo script's ground truth)"
+            )
+        labeller = DemoLabeller(controller, label_s=args.demo_labels).start()
+    try:
+        if args.headless:
+            try:
+                return run_headless(controller, args)
+            except Exception as exc:
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+                return 1
+        return _run_window(controller, config, args)
+    finally:
+        if labeller is not None:
+            labeller.stop()
+
+
+def _run_window(controller: Any, config: AppConfig, args: argparse.Namespace) -> int:
+    run = importlib.import_module("gui.app").run  # the window: imported only without --headless
+
+    if args.camera_off_after is not None:
+        threading.Thread(
+            target=_camera_off_later, args=(controller, args.camera_off_after), daemon=True
+        ).start()
+    return int(run(controller, config, duration_s=args.duration))

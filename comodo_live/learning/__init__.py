@@ -1,0 +1,1 @@
+"""The live-learning loop: teacher, pair store, trainer, classifier, predictor, labels, checkpoints."""

@@ -1,0 +1,138 @@
+"""The classifier worker: refits the predictor's head off the hot path.
+
+When labels change (at most once per ``MIN_REFIT_S``) or every ``refit_every_s`` on a fresh EMA
+snapshot from the trainer, it encodes all labelled windows with that snapshot, fits the
+:func:`~comodo_live.learning.classifier.fit_head` classifier and hands (encoder, head) to the
+predictor as one unit, so embeddings and head always match.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from comodo_live.config import PredictorConfig
+from comodo_live.learning.classifier import LinearHead, fit_head
+from comodo_live.learning.labels import LabelStore
+from comodo_live.learning.predictor import PredictorModel
+from comodo_live.learning.trainer import EncoderSnapshot
+from comodo_live.models.student import ImuStudent
+from comodo_live.worker import Worker
+
+MIN_REFIT_S = 1.0  # while labelling, windows arrive every hop: refit at most this often
+ENCODE_BATCH = 256
+
+
+@torch.inference_mode()
+def encode_windows(encoder: ImuStudent, windows: np.ndarray) -> np.ndarray:
+    """(M, C, N) windows → (M, E) float32 embeddings, in batches."""
+    out = [
+        encoder.encode(
+            torch.from_numpy(np.ascontiguousarray(windows[i : i + ENCODE_BATCH]))
+        ).numpy()
+        for i in range(0, windows.shape[0], ENCODE_BATCH)
+    ]
+    return np.concatenate(out).astype(np.float32)
+
+
+class ClassifierWorker(Worker):
+    """Keeps the predictor's (encoder, head) current.
+
+    Args:
+        config: predictor settings (refit period, fallback rule, regularisation).
+        labels: the label store.
+        snapshots: returns the newest unclaimed EMA snapshot (or None).
+        publish: receives each new (encoder, head).
+    """
+
+    def __init__(
+        self,
+        config: PredictorConfig,
+        labels: LabelStore,
+        snapshots: Callable[[], EncoderSnapshot | None],
+        publish: Callable[[PredictorModel], None],
+    ) -> None:
+        super().__init__("comodo-classifier")
+        self.config = config
+        self.labels = labels
+        self._snapshots = snapshots
+        self._publish = publish
+        self._pending: EncoderSnapshot | None = None
+        self._current: EncoderSnapshot | None = None
+        self._fitted_version = -1
+        self._last_fit = -np.inf
+        self.head: LinearHead | None = None
+        self.seed_head: LinearHead | None = None  # an imported package's head (engine/seed.py)
+        self.fits = 0
+        self.last_fit_ms = 0.0
+        self.labelled_accuracy: float | None = None
+
+    def refit_now(self) -> None:
+        """Refit from the newest snapshot at once (blocking; used at start and by tests)."""
+        snap = self._snapshots()
+        if snap is not None:
+            self._pending = snap
+        self._refit()
+
+    def _loop(self) -> None:
+        while not self._stop_event.is_set():
+            snap = self._snapshots()
+            if snap is not None:
+                self._pending = snap
+            now = time.monotonic()
+            labels_changed = self.labels.version != self._fitted_version
+            fresh_model = self._pending is not None and (
+                self._current is None
+                or now - self._last_fit >= self.config.refit_every_s
+                or snap_urgent(self._pending, self._current)
+            )
+            if (labels_changed and now - self._last_fit >= MIN_REFIT_S) or fresh_model:
+                self._refit()
+            self._stop_event.wait(0.1)
+
+    def _refit(self) -> None:
+        if self._pending is not None:
+            self._current, self._pending = self._pending, None
+        snap = self._current
+        if snap is None:
+            return
+        t0 = time.monotonic()
+        version = self.labels.version
+        windows, names = self.labels.windows()
+        head = None
+        if names:
+            embeddings = encode_windows(snap.model, windows)
+            head = fit_head(
+                embeddings,
+                names,
+                self.labels.activities,
+                self.config.min_windows_per_activity,
+                self.config.classifier_c,
+                self.config.anchor_temperature,
+                version,
+            )
+            if head is not None:
+                predicted = np.asarray(head.activities)[
+                    head.probabilities(embeddings).argmax(axis=1)
+                ]
+                self.labelled_accuracy = float(np.mean(predicted == np.asarray(names)))
+        seeded = self.seed_head
+        if head is None and seeded is not None and seeded.activities == self.labels.activities:
+            head = seeded  # no labelled windows of this session yet: the package's classifier
+        self.head = head
+        self._fitted_version = version
+        self._last_fit = time.monotonic()
+        self.last_fit_ms = (self._last_fit - t0) * 1000.0
+        self.fits += 1
+        self._publish(PredictorModel(snap.model, head, snap.serial))
+
+
+def snap_urgent(new: EncoderSnapshot, current: EncoderSnapshot | None) -> bool:
+    """A snapshot whose input normalisation changed (or marked urgent: new weights installed)
+    must replace the current one at once."""
+    if current is None or new.urgent:
+        return True
+    return not torch.equal(new.model.channel_std, current.model.channel_std)

@@ -1,0 +1,165 @@
+"""The session checkpoint: everything needed to resume learning, and to export the model.
+
+One atomic file (``checkpoints/latest.pt``, :mod:`comodo_live.training.checkpoint`, kind
+``"session"``, loads with ``weights_only=True``) holding, at the top level:
+
+- trainer state: ``step``, ``skipped_steps``, ``rollbacks``, ``train_seconds``,
+  ``student_config``, ``student``, ``ema_student`` (state dicts, IMU channel normalisation in
+  their ``channel_mean`` / ``channel_std`` buffers), ``queue``, ``optimizer``, ``replay``,
+  ``imu_stats``;
+- ``teacher`` (name), ``teacher_config``, ``teacher_projection`` {``config``, ``state``} — the
+  frozen projection with its feature-centring statistics;
+- ``labels`` {``activities``, ``windows`` {name: (M, C, N)}, ``teacher`` {name: (M, D)}},
+  ``labelled_windows`` (M, C, N) + ``labelled_labels`` (M names), ``labelled_counts``;
+- ``classifier``: the predictor's head (:meth:`LinearHead.as_dict`) + ``unknown_threshold`` and
+  ``smoothing_alpha``, or None before any label;
+- ``preprocessing`` (channels, units, rate_hz, window_s, window_samples, hop_s), ``config`` (the
+  whole AppConfig as a dict) and model-card facts (``queue_size``, ``agreement``,
+  ``labelled_accuracy``);
+- ``personalisation``: None, or the last fine-tune of the student on the labelled windows
+  (:mod:`comodo_live.learning.personalise`: steps, activities, windows, trainer step, labelled
+  accuracy before/after, time). Its weights are already in ``student`` / ``ema_student``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from comodo_live.config import AppConfig, as_dict
+from comodo_live.learning.classifier import LinearHead
+from comodo_live.learning.labels import LabelStore
+from comodo_live.learning.teacher import TeacherWorker
+from comodo_live.learning.trainer import TrainerWorker
+from comodo_live.records import IMU_CHANNELS, IMU_UNITS
+from comodo_live.training.checkpoint import load_checkpoint, save_checkpoint
+
+KIND = "session"
+
+
+def to_plain(value: Any) -> Any:
+    """numpy arrays → tensors, numpy scalars → Python, recursively (weights_only-safe)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return value
+
+
+def labels_state(labels: LabelStore) -> dict[str, Any]:
+    raw = labels.state()
+    windows: dict[str, list[np.ndarray]] = raw["windows"]  # type: ignore[assignment]
+    teacher: dict[str, list[np.ndarray]] = raw["teacher"]  # type: ignore[assignment]
+    return {
+        "activities": list(raw["activities"]),  # type: ignore[call-overload]
+        "windows": {n: torch.from_numpy(np.stack(w)) for n, w in windows.items() if w},
+        "teacher": {n: torch.from_numpy(np.stack(z)) for n, z in teacher.items() if z},
+    }
+
+
+def build_state(
+    config: AppConfig,
+    trainer: TrainerWorker,
+    teacher: TeacherWorker,
+    labels: LabelStore,
+    head: LinearHead | None,
+    agreement: float = math.nan,
+    labelled_accuracy: float | None = None,
+    personalisation: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Compose the session checkpoint payload (see the module doc)."""
+    state = trainer.state()
+    windows, names = labels.windows()
+    classifier = None
+    if head is not None:
+        classifier = {
+            **head.as_dict(),
+            "unknown_threshold": config.predictor.confidence_threshold,
+            "smoothing_alpha": config.predictor.smoothing_alpha,
+        }
+    state.update(
+        {
+            "teacher": config.teacher.name,
+            "teacher_config": dict(teacher.teacher.config),
+            "teacher_projection": {
+                "config": teacher.projection.config,
+                "state": teacher.projection_state(),
+            },
+            "labels": labels_state(labels),
+            "labelled_windows": windows
+            if names
+            else np.zeros((0, 6, config.window.samples), np.float32),
+            "labelled_labels": names,
+            "labelled_counts": labels.counts(),
+            "classifier": classifier,
+            "preprocessing": {
+                "channels": list(IMU_CHANNELS),
+                "units": list(IMU_UNITS),
+                "rate_hz": config.window.rate_hz,
+                "window_s": config.window.window_s,
+                "window_samples": config.window.samples,
+                "hop_s": config.window.hop_s,
+            },
+            "config": as_dict(config),
+            "queue_size": config.trainer.queue_size,
+            "agreement": None if math.isnan(agreement) else float(agreement),
+            "labelled_accuracy": labelled_accuracy,
+            "personalisation": personalisation,
+        }
+    )
+    return to_plain(state)
+
+
+def save_state(path: str | Path, state: dict[str, Any]) -> Path:
+    """Write atomically (temp file + rename)."""
+    return save_checkpoint(path, state, KIND)
+
+
+def load_state(path: str | Path) -> dict[str, Any]:
+    """Load a session checkpoint (``weights_only``); CheckpointError if foreign/corrupt."""
+    return load_checkpoint(path, KIND)
+
+
+def restore(
+    state: dict[str, Any], trainer: TrainerWorker, teacher: TeacherWorker, labels: LabelStore
+) -> None:
+    """Load a checkpoint into freshly built workers (before they start).
+
+    Raises:
+        ValueError: the checkpoint was made with a different student or teacher projection.
+    """
+    if state["student_config"] != trainer.student.config:
+        raise ValueError(
+            f"checkpoint student {state['student_config']} differs from the configured "
+            f"student {trainer.student.config}; resume with the session's own config"
+        )
+    samples = int(state["preprocessing"]["window_samples"])
+    if samples != trainer.replay.shape[1]:
+        raise ValueError(
+            f"checkpoint windows have {samples} samples; the configured window has "
+            f"{trainer.replay.shape[1]}; resume with the session's own window settings"
+        )
+    projection = state["teacher_projection"]
+    if projection["config"] != teacher.projection.config:
+        raise ValueError(
+            f"checkpoint teacher projection {projection['config']} differs from the configured "
+            f"one {teacher.projection.config}; resume with the session's own config"
+        )
+    trainer.load_state(state)
+    teacher.load_projection_state(projection["state"])
+    saved = state["labels"]
+    labels.load_state(
+        {
+            "activities": saved["activities"],
+            "windows": {n: list(w.numpy()) for n, w in saved["windows"].items()},
+            "teacher": {n: list(z.numpy()) for n, z in saved["teacher"].items()},
+        }
+    )

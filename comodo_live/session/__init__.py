@@ -1,0 +1,1 @@
+"""Session orchestration: sources, streams, windowing, recording, the controller and its snapshot."""

@@ -1,0 +1,236 @@
+"""The engine's LSL side: readers of its own sources' streams, windowing, markers, recording.
+
+Streams are resolved by the ``source_id`` of the sources the engine started (never "the first
+IMU stream"). The IMU reader's chunk hook wakes the windowing thread, so windows reach the
+predictor a few milliseconds after their last sample.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from comodo_live.config import AppConfig
+from comodo_live.records import PairedWindow
+from comodo_live.session import folder as session_files
+from comodo_live.session.snapshot import StreamStatus
+from comodo_live.session.sources import Sources
+from comodo_live.session.windowing_worker import WindowingWorker, chunk_hook
+from comodo_live.streams.reader import StreamReader
+from comodo_live.streams.resolve import resolve_stream
+from comodo_live.streams.windowing import Timeline, Windower
+
+logger = logging.getLogger(__name__)
+
+LAGGY_AFTER_S = 1.5
+MISSING_AFTER_S = 7.0
+RECORDER_FLUSH_S = 0.6
+
+
+def health_of(seconds_since_data: float, rate_hz: float, nominal_hz: float) -> str:
+    """``"ok"`` / ``"laggy"`` (no data ~1.5 s or rate < 90% nominal) / ``"missing"`` (~7 s)."""
+    if seconds_since_data > MISSING_AFTER_S:
+        return "missing"
+    if seconds_since_data > LAGGY_AFTER_S or (nominal_hz > 0 and rate_hz < 0.9 * nominal_hz):
+        return "laggy"
+    return "ok"
+
+
+class EngineStreams:
+    """Readers, windower, windowing worker and recorder for one set of sources.
+
+    Args:
+        config: the app configuration.
+        sources: started sources (their streams are resolved here by source_id).
+        session_dir: the session folder (recordings go there).
+        sink: receives every paired window (the learning pipeline's ``submit``).
+        engine_markers: the engine's own marker outlet (labels, camera switches), recorded too.
+        on_marker: receives ``(t, text)`` of every marker of the sources' marker streams and of
+            the external ones named in ``session.marker_source_ids`` (other lab software), in
+            the windowing thread, before the windows of the same poll.
+    """
+
+    def __init__(
+        self,
+        config: AppConfig,
+        sources: Sources,
+        session_dir: Path,
+        sink: Callable[[PairedWindow], None],
+        engine_markers: Any = None,
+        on_marker: Callable[[float, str], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.sources = sources
+        self.session_dir = session_dir
+        self._sink = sink
+        self.engine_markers = engine_markers
+        self._wake = threading.Event()
+        self.camera_timeline = Timeline(initial=sources.camera_on)
+        self.readers: dict[str, StreamReader] = {}
+        self.imu_reader: StreamReader | None = None
+        self.windower: Windower | None = None
+        self.windowing: WindowingWorker | None = None
+        self.recorder: Any = None
+        self._recording_lock = threading.Lock()
+        self._recordings = 0
+        self._on_marker = on_marker
+        self._marker_cursors: dict[str, int] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Resolve and read the sources' streams; build the windower (not yet polled)."""
+        cfg = self.config
+        timeout = cfg.session.resolve_timeout_s
+        imu_info = resolve_stream(source_id=self.sources.imu_source_id, timeout_s=timeout)
+        self.imu_reader = StreamReader(imu_info, buffer_s=30.0, on_chunk=chunk_hook(self._wake))
+        self.readers["imu"] = self.imu_reader.start()
+        if self.sources.camera_source_id is not None:
+            info = resolve_stream(source_id=self.sources.camera_source_id, timeout_s=timeout)
+            self.readers["camera"] = StreamReader(info, buffer_s=10.0).start()
+        audio_id = getattr(self.sources, "audio_source_id", None)  # live sources with a mic
+        if audio_id is not None:
+            info = resolve_stream(source_id=audio_id, timeout_s=timeout)
+            self.readers["audio"] = StreamReader(info, buffer_s=5.0).start()
+        marker_reader = None
+        own = tuple(self.sources.marker_source_ids)
+        external = [s for s in dict.fromkeys(cfg.session.marker_source_ids) if s not in own]
+        for i, source_id in enumerate([*own, *external]):  # other lab software's labels too
+            info = resolve_stream(source_id=source_id, timeout_s=timeout)
+            reader = StreamReader(info, buffer_s=60.0).start()
+            self.readers[f"markers{i}"] = reader
+            marker_reader = marker_reader or reader
+        self.windower = Windower(
+            self.imu_reader,
+            cfg.window.window_s,
+            cfg.window.hop_s,
+            cfg.window.rate_hz,
+            frame_source=self.sources.frame_bus,
+            camera_state=self.camera_timeline,
+            frames_per_clip=cfg.teacher.frames,
+            markers=marker_reader,
+        )
+        self.windowing = WindowingWorker(self.windower, self._sink, self._wake, self._read_markers)
+
+    def start_windowing(self) -> None:
+        if self.windowing is not None:
+            self.windowing.start()
+
+    def stop_windowing(self) -> None:
+        if self.windowing is not None:
+            self.windowing.stop()
+
+    def stop(self) -> None:
+        """Stop the readers (after the recorder and the windowing)."""
+        for reader in reversed(list(self.readers.values())):
+            reader.stop()
+
+    # --- camera and markers -------------------------------------------------------------------
+    def camera_switched(self, on: bool) -> None:
+        """Windows that span this instant are dropped; later ones follow the new state."""
+        self.camera_timeline.set(bool(on))
+
+    def _read_markers(self) -> None:
+        if self._on_marker is None:
+            return
+        for key, reader in self.readers.items():
+            if not key.startswith("markers"):
+                continue
+            self._marker_cursors[key], new = reader.markers_after(self._marker_cursors.get(key, 0))
+            for t, text in new:
+                self._on_marker(t, text)
+
+    def push_marker(self, text: str, t: float) -> None:
+        if self.engine_markers is not None and self.engine_markers.running:
+            self.engine_markers.push(text, t)
+
+    def activity_over(self, t0: float, t1: float) -> str | None:
+        """Ground truth from ``activity:`` markers, constant over [t0, t1] (demo), else None."""
+        return self.windower.activity_over(t0, t1) if self.windower is not None else None
+
+    # --- recording ----------------------------------------------------------------------------
+    @property
+    def recording(self) -> bool:
+        return self.recorder is not None
+
+    def start_recording(self) -> None:
+        """Record every stream of the session (+ the video file) into the session folder."""
+        from comodo_live.recording.recorder import SessionRecorder
+
+        with self._recording_lock:
+            if self.recorder is not None:
+                return
+            self._recordings += 1
+            suffix = "" if self._recordings == 1 else f"-{self._recordings}"
+            xdf = self.session_dir / session_files.XDF_NAME.replace(".xdf", f"{suffix}.xdf")
+            video = self.session_dir / session_files.VIDEO_NAME.replace(".avi", f"{suffix}.avi")
+            infos: list[Any] = [r.info for r in self.readers.values() if r.info is not None]
+            if self.engine_markers is not None:
+                infos.append(resolve_stream(source_id=self.engine_markers.source_id, timeout_s=5.0))
+            recorder = SessionRecorder(xdf, infos)
+            if self.config.camera.record_video and self.sources.camera_source_id is not None:
+                self.sources.start_video_file(video)
+            try:
+                recorder.start()
+            except BaseException:
+                self.sources.stop_video_file()
+                raise
+            self.recorder = recorder
+
+    def stop_recording(self) -> None:
+        """Finalise the XDF (sources keep pushing during the recorder's flush) and the video."""
+        with self._recording_lock:
+            recorder, self.recorder = self.recorder, None
+            if recorder is None:
+                return
+            recorder.request_stop()
+            time.sleep(RECORDER_FLUSH_S)
+            self.sources.stop_video_file()
+            recorder.stop()
+
+    def recording_paths(self) -> list[Path]:
+        names = [p.name for p in self.session_dir.glob("session*.xdf")]
+        names += [p.name for p in self.session_dir.glob("video*.avi")]
+        return [self.session_dir / n for n in names]
+
+    # --- queries ------------------------------------------------------------------------------
+    def imu_plot_data(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
+        reader = self.imu_reader
+        if reader is None or reader.buffer is None:
+            return np.zeros(0), np.zeros((6, 0), np.float32)
+        count = max(1, math.ceil(seconds * max(reader.nominal_srate, 1.0)))
+        t, values, _ = reader.newest(count)
+        if t.size:
+            keep = t >= t[-1] - seconds
+            t, values = t[keep], values[keep]
+        return t, np.ascontiguousarray(values.T, dtype=np.float32)
+
+    def stream_statuses(self, camera_on: bool) -> tuple[StreamStatus, ...]:
+        out = []
+        for key, reader in self.readers.items():
+            h = reader.health()
+            d = reader.description
+            if key == "camera" and not camera_on:
+                health = "ok"  # privacy mode: no frame index is expected
+            elif d.nominal_srate == 0:
+                health = "ok" if h.error is None else "missing"
+            else:
+                health = health_of(h.seconds_since_data, h.rate_hz, d.nominal_srate)
+            out.append(
+                StreamStatus(
+                    name=d.name,
+                    type=d.type,
+                    source_id=d.source_id,
+                    nominal_rate_hz=float(d.nominal_srate),
+                    measured_rate_hz=float(h.rate_hz),
+                    seconds_since_data=float(h.seconds_since_data),
+                    health=health,
+                )
+            )
+        return tuple(out)
