@@ -8,6 +8,10 @@ in :attr:`Worker.error` for the front end; with ``COMODO_RAISE=1`` (the tests) i
 propagates out of the thread and ``stop()`` re-raises it. Workers still running at interpreter
 exit are stopped, so no daemon thread dies holding a file.
 
+:class:`CommandQueue` is a worker that runs slow commands (finalising a recording, an export,
+switching sources) one at a time from a bounded queue: the one owned executor of a front end's
+commands.
+
 :class:`StartStop` is only the ``with`` support, for owners with another lifecycle (a
 subprocess, a device callback, several threads).
 
@@ -19,8 +23,10 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import queue
 import threading
 import weakref
+from collections.abc import Callable
 from types import TracebackType
 from typing import TypeVar
 
@@ -100,6 +106,9 @@ class Worker(StartStop):
         with self._state_lock:
             if self.running:
                 raise RuntimeError(f"{self._name} is already running")
+            if self._opened:  # the thread ended by itself: release before opening again
+                self._opened = False
+                self._close()
             self._stop_event.clear()
             self._error = None
             try:
@@ -137,6 +146,25 @@ class Worker(StartStop):
             error, self._error = self._error, None
             raise error
 
+    def join(self, timeout_s: float | None = None) -> bool:
+        """Wait for the thread to end by itself (it is not asked to stop).
+
+        Args:
+            timeout_s: longest wait, seconds (None: no limit).
+
+        Returns:
+            True when the thread is not running (any more).
+        """
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout_s)
+        return not self.running
+
+    @property
+    def in_worker_thread(self) -> bool:
+        """True when called from this worker's own thread."""
+        return self._thread is not None and self._thread is threading.current_thread()
+
     def _run(self) -> None:
         try:
             self._loop()
@@ -155,6 +183,98 @@ class Worker(StartStop):
 
     def _close(self) -> None:
         """Release resources (after the thread ended)."""
+
+
+Command = Callable[[], object]
+
+
+class CommandQueue(Worker):
+    """Runs slow commands one at a time, in submission order, in one owned thread.
+
+    :meth:`submit` starts the thread when it is not running; :meth:`stop` lets the commands
+    already queued finish, then joins (called from inside a command it returns at once: the
+    queue cannot join its own thread). A failing command is logged, reported through ``on_error``
+    and kept in :attr:`error` (``COMODO_RAISE=1``: :meth:`stop` re-raises it); the commands
+    after it still run.
+
+    Args:
+        name: thread name.
+        on_error: receives ``"<command name> failed: <exception>"``.
+        max_pending: commands that may wait at once, >= 1 (more: :meth:`submit` refuses).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        on_error: Callable[[str], None] | None = None,
+        max_pending: int = 8,
+    ) -> None:
+        if max_pending < 1:
+            raise ValueError(f"max_pending must be >= 1, got {max_pending}")
+        super().__init__(name)
+        self._on_error = on_error or (lambda message: None)
+        self.max_pending = int(max_pending)
+        self._pending: queue.Queue[tuple[str, Command]] = queue.Queue(self.max_pending)
+        self._submit_lock = threading.Lock()
+        self.current: str | None = None  # name of the command running now
+
+    def submit(self, name: str, command: Command) -> None:
+        """Queue ``command`` (run later in the queue's thread, started here when needed).
+
+        Raises:
+            RuntimeError: ``max_pending`` commands are already waiting.
+        """
+        with self._submit_lock:
+            try:
+                self._pending.put_nowait((name, command))
+            except queue.Full:
+                raise RuntimeError(
+                    f"{name} refused: {self.max_pending} slow commands are already waiting"
+                ) from None
+            if not self.running:
+                self.start()
+
+    def stop(self, timeout_s: float = 60.0) -> None:
+        """Run the queued commands, then stop and join (see the class doc); idempotent.
+
+        Args:
+            timeout_s: longest wait for the queued commands and the thread, seconds.
+        """
+        if self.in_worker_thread:
+            return
+        super().stop(timeout_s)
+
+    @property
+    def pending(self) -> int:
+        """Commands waiting (not counting the one running)."""
+        return self._pending.qsize()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                name, command = self._pending.get(timeout=0.05)
+            except queue.Empty:
+                if self._stop_event.is_set():
+                    return
+                continue
+            self.current = name
+            try:
+                command()
+            except Exception as exc:
+                logger.exception("%s failed", name)
+                self._error = self._error or exc  # the first failure is the one re-raised
+                self._on_error(f"{name} failed: {exc!r}")
+            finally:
+                self.current = None
+
+    def _close(self) -> None:
+        # Only commands submitted while the queue was stopping are left: say so, run none.
+        while True:
+            try:
+                name, _ = self._pending.get_nowait()
+            except queue.Empty:
+                return
+            self._on_error(f"{name} dropped: the command queue was stopped")
 
 
 @atexit.register

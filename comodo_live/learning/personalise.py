@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from comodo_live.learning.labels import LabelStore
-from comodo_live.worker import raise_errors
+from comodo_live.worker import Worker
 
 if TYPE_CHECKING:
     from comodo_live.learning.pipeline import Pipeline
@@ -70,11 +69,12 @@ def labelled_data(labels: LabelStore) -> tuple[np.ndarray, np.ndarray, list[str]
     return np.asarray(windows, dtype=np.float32), targets, present
 
 
-class Personaliser:
+class Personaliser(Worker):
     """One fine-tune of the pipeline's student on the labelled windows, in its own thread.
 
-    ``start()`` takes the labelled windows (raises ValueError when too few activities are
-    labelled) and starts the thread; ``stop()`` cancels (between optimiser steps) and joins.
+    A :class:`~comodo_live.worker.Worker`: ``start()`` takes the labelled windows (raises
+    ValueError when too few activities are labelled) and starts the thread; ``stop()`` cancels
+    (between optimiser steps), joins, and under ``COMODO_RAISE=1`` re-raises a failure.
     Progress, result and error are plain attributes for the snapshot.
 
     Args:
@@ -93,75 +93,49 @@ class Personaliser:
     ) -> None:
         if steps < 1:
             raise ValueError(f"steps must be >= 1, got {steps}")
+        super().__init__("comodo-personalise")
         self.pipeline = pipeline
         self.steps = int(steps)
         self.seed = seed
         self._on_error = on_error or (lambda message: None)
-        self._stop_event = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._data: tuple[np.ndarray, np.ndarray, list[str]] | None = None
         self.progress: float | None = None  # None (idle) or fraction in [0, 1]
         self.result: str | None = None  # summary of the last run, or "error: ..."
-        self.error: BaseException | None = None
         self.record: dict[str, Any] | None = None
-
-    @property
-    def running(self) -> bool:
-        thread = self._thread
-        return thread is not None and thread.is_alive()
 
     def start(self) -> Personaliser:
         """Collect the labelled windows (errors raise here) and fine-tune in the background."""
         if self.running:
             return self
-        windows, targets, activities = labelled_data(self.pipeline.labels)
-        self._stop_event.clear()
-        self.error = None
-        self.progress = 0.0
-        self._thread = threading.Thread(
-            target=self._run, args=(windows, targets, activities), name="comodo-personalise"
-        )
-        self._thread.daemon = True
-        self._thread.start()
-        return self
+        return super().start()
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Cancel a running fine-tune (nothing is installed) and join; idempotent."""
-        self._stop_event.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout_s)
-            if thread.is_alive():
-                logger.error("personalise did not stop within %.1f s", timeout_s)
-        if self.error is not None and raise_errors():
-            error, self.error = self.error, None
-            raise error
+        super().stop(timeout_s)
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Block until the run ends; True if it did (tests, scripts)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout_s)
-        return not self.running
-
-    def __enter__(self) -> Personaliser:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self.join(timeout_s)
 
     # --- the run ------------------------------------------------------------------------------
-    def _run(self, windows: np.ndarray, targets: np.ndarray, activities: list[str]) -> None:
+    def _open(self) -> None:
+        self._data = labelled_data(self.pipeline.labels)  # ValueError: too few activities
+        self.progress = 0.0
+
+    def _loop(self) -> None:
+        assert self._data is not None
+        windows, targets, activities = self._data
         try:
             self._personalise(windows, targets, activities)
         except Cancelled:
             self.result = "personalise cancelled"
         except Exception as exc:
-            logger.exception("personalise failed")
-            self.error = exc
             self.result = f"error: {exc}"
             self._on_error(f"personalise failed: {exc!r}")
+            raise  # the Worker logs it and keeps it in ``error``
         finally:
             self.progress = None
+            self._data = None
 
     def _on_step(self, done: int, total: int) -> None:
         if self._stop_event.is_set():

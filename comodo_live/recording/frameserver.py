@@ -9,8 +9,6 @@ same LSL time. Frames more than ``max_late_s`` late are skipped (counted), never
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +18,7 @@ import pylsl
 
 from comodo_live.recording.xdfmeta import desc_text
 from comodo_live.streams.frames import drop_frame_bus, frame_bus
+from comodo_live.worker import Worker
 
 if TYPE_CHECKING:
     from comodo_live.recording.player import Track
@@ -27,8 +26,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class FrameServer:
+class FrameServer(Worker):
     """Decodes the videos and publishes each frame when its frame-index sample is due.
+
+    A :class:`~comodo_live.worker.Worker` owned by the player: :meth:`start_at` starts the
+    thread for a pass that begins at an LSL time; ``stop()`` joins it, releases the video and
+    drops the frame bus.
 
     Args:
         videos: per frame-index sample, the video file its value indexes (None: not served).
@@ -50,14 +53,18 @@ class FrameServer:
         max_late_s: float = 0.5,
     ) -> None:
         if len(videos) != len(track):
-            raise ValueError(f"videos must have one entry per frame-index sample ({len(track)})")
+            raise ValueError(
+                f"videos must have one entry per frame-index sample ({len(track)}), "
+                f"got {len(videos)}"
+            )
+        super().__init__("replay-frames")
         self.videos = videos
         self.video = next(v for v in videos if v is not None)  # the first file served
         self.source_id = track.source_id
         self._offsets = track.offsets  # (N,) seconds after the pass start
         self._indices = np.asarray(track.data, dtype=np.float64).reshape(-1).astype(np.int64)
         self._period = period_s
-        self._loop = loop
+        self.loop = loop
         if frame_size is None:
             width = desc_text(track.xml, "teacher_width") if track.xml else None
             height = desc_text(track.xml, "teacher_height") if track.xml else None
@@ -66,13 +73,10 @@ class FrameServer:
         self.max_late_s = max_late_s
         self.bus = frame_bus(self.source_id)
         self._camera_on = True
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._t0 = 0.0  # LSL time of the first pass's start
         self.published = 0
         self.skipped_late = 0
         self.decode_errors = 0
-        self.error: BaseException | None = None
         self._capture: cv2.VideoCapture | None = None
         self._capture_path: Path | None = None
         self._position = 0  # index of the next frame the capture returns
@@ -81,47 +85,33 @@ class FrameServer:
         self._camera_on = on
         if not on:
             self.bus.clear()
-        self._wake.set()
 
-    def start(self, t0: float, camera_on: bool) -> None:
-        self.bus = frame_bus(self.source_id)  # registered again after a stop()
+    def start_at(self, t0: float, camera_on: bool) -> FrameServer:
+        """Start serving a replay whose first pass begins at LSL time ``t0``."""
+        self._t0 = float(t0)
         self._camera_on = camera_on
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, args=(t0,), name="replay-frames")
-        self._thread.start()
+        return self.start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(10.0)
-            self._thread = None
+    def _open(self) -> None:
+        self.bus = frame_bus(self.source_id)  # registered again after a stop()
+
+    def _close(self) -> None:
+        if self._capture is not None:
+            self._capture.release()
+        self._capture, self._capture_path = None, None
         self.bus.clear()
         drop_frame_bus(self.source_id)
 
     def _wait_until(self, due: float) -> bool:
         """Sleep until LSL time ``due``; False if stopped."""
-        while not self._stop.is_set():
+        while not self._stop_event.is_set():
             delay = due - pylsl.local_clock()
             if delay <= 0:
                 return True
-            self._stop.wait(min(delay, 0.05))
+            self._stop_event.wait(min(delay, 0.05))
         return False
 
-    def _run(self, t0: float) -> None:
-        try:
-            self._serve(t0)
-        except Exception as exc:
-            self.error = exc
-            logger.exception("serving frames of %s stopped", self.video)
-            if os.environ.get("COMODO_RAISE") == "1":
-                raise
-        finally:
-            if self._capture is not None:
-                self._capture.release()
-            self._capture, self._capture_path = None, None
-
-    def _open(self, path: Path) -> cv2.VideoCapture:
+    def _capture_of(self, path: Path) -> cv2.VideoCapture:
         if self._capture_path != path or self._capture is None:
             if self._capture is not None:
                 self._capture.release()
@@ -132,9 +122,10 @@ class FrameServer:
             self._position = 0
         return self._capture
 
-    def _serve(self, pass_t0: float) -> None:
+    def _loop(self) -> None:
+        pass_t0 = self._t0
         items = list(zip(self._offsets.tolist(), self._indices.tolist(), self.videos, strict=True))
-        while not self._stop.is_set():
+        while not self._stop_event.is_set():
             for offset, index, video in items:
                 due = pass_t0 + offset
                 late = pylsl.local_clock() - due > self.max_late_s
@@ -144,7 +135,7 @@ class FrameServer:
                     if not self._wait_until(due):
                         return
                     continue
-                capture = self._open(video)
+                capture = self._capture_of(video)
                 position = self._position
                 if index != position:
                     if index < position or index - position > 60:
@@ -166,6 +157,6 @@ class FrameServer:
                 if self._camera_on:
                     self.bus.publish(index, due, small)
                     self.published += 1
-            if not self._loop:
+            if not self.loop:
                 return
             pass_t0 += self._period

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 import uuid
 from pathlib import Path
@@ -33,7 +32,7 @@ from comodo_live.recording.frameserver import FrameServer
 from comodo_live.recording.session import find_session, videos_per_frame
 from comodo_live.recording.xdfmeta import read_stream_headers, stream_info_from_xml
 from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
-from comodo_live.worker import StartStop
+from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +83,13 @@ class Track:
         return len(self.timestamps)
 
 
-class XdfPlayer(StartStop):
+class XdfPlayer(Worker):
     """Replays an XDF file (or session folder) as LSL outlets; one thread, plus one for frames.
+
+    A :class:`~comodo_live.worker.Worker`: ``start()`` opens the outlets and starts playback
+    (and the :class:`~comodo_live.recording.frameserver.FrameServer`, which it owns);
+    ``stop()`` joins both and closes the outlets. A failure stops playback and is kept in
+    :attr:`error`.
 
     Args:
         path: an ``.xdf`` file or a session folder holding one.
@@ -111,6 +115,7 @@ class XdfPlayer(StartStop):
         if not (speed > 0 and math.isfinite(speed)):
             raise ValueError(f"speed must be finite and > 0, got {speed}")
         self.xdf_path, self.folder = find_session(Path(path))
+        super().__init__(f"xdf-player-{self.xdf_path.name}")
         self.speed = float(speed)
         self.loop = loop
         self.start_delay_s = float(start_delay_s)
@@ -149,18 +154,15 @@ class XdfPlayer(StartStop):
                     videos, index_track, self.duration_s, loop, frame_size=frame_size
                 )
         self._camera_on = True
-        self._stop = threading.Event()
         self.finished = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._opened = False
+        self._outlets_open = False
         self.t0 = 0.0
         self.passes = 0
-        self.error: BaseException | None = None
 
     # -- outlets and lifecycle -------------------------------------------------------------
     def open(self) -> XdfPlayer:
         """Create every outlet (so consumers can resolve them before playback). Idempotent."""
-        if self._opened:
+        if self._outlets_open:
             return self
         for track in self.tracks:
             if track.xml:
@@ -176,12 +178,8 @@ class XdfPlayer(StartStop):
                 )
             max_buffered = 2 if track.is_video else 360
             track.outlet = pylsl.StreamOutlet(info, max_buffered=max_buffered)
-        self._opened = True
+        self._outlets_open = True
         return self
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     @property
     def camera_on(self) -> bool:
@@ -197,50 +195,45 @@ class XdfPlayer(StartStop):
         """Open the outlets if needed and start playback. Idempotent while running."""
         if self.running:
             return self
+        return super().start()
+
+    def _open(self) -> None:
         self.open()
-        self._stop.clear()
         self.finished.clear()
         self.t0 = pylsl.local_clock() + self.start_delay_s
         for track in self.tracks:
             track.cursor = 0
         self.passes = 0
-        self._thread = threading.Thread(target=self._run, name=f"xdf-player-{self.xdf_path.name}")
-        self._thread.start()
         if self.frame_server is not None:
-            self.frame_server.start(self.t0, self._camera_on)
-        return self
+            self.frame_server.start_at(self.t0, self._camera_on)
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Wait until every sample was pushed (never, with ``loop``). True when finished."""
         return self.finished.wait(timeout_s)
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 10.0) -> None:
         """Stop playback, join the threads and close the outlets. Idempotent."""
-        self._stop.set()
+        try:
+            super().stop(timeout_s)
+        finally:
+            for track in self.tracks:
+                track.outlet = None
+            self._outlets_open = False
+
+    def _close(self) -> None:
         if self.frame_server is not None:
             self.frame_server.stop()
-        if self._thread is not None:
-            self._thread.join(10.0)
-            self._thread = None
-        for track in self.tracks:
-            track.outlet = None
-        self._opened = False
 
     # -- playback --------------------------------------------------------------------------
-    def _run(self) -> None:
+    def _loop(self) -> None:
         try:
             self._play()
-        except Exception as exc:
-            self.error = exc
-            logger.exception("replay of %s stopped", self.xdf_path)
-            if os.environ.get("COMODO_RAISE") == "1":
-                raise
         finally:
             self.finished.set()
 
     def _play(self) -> None:
         pass_t0 = self.t0
-        while not self._stop.is_set():
+        while not self._stop_event.is_set():
             now = pylsl.local_clock() - pass_t0
             next_due = math.inf
             for track in self.tracks:
@@ -255,7 +248,7 @@ class XdfPlayer(StartStop):
                 next_due = min((float(t.schedule[0]) for t in self.tracks if len(t)), default=0.0)
             delay = next_due - (pylsl.local_clock() - pass_t0)
             if delay > 0:
-                self._stop.wait(min(delay, 0.05))
+                self._stop_event.wait(min(delay, 0.05))
 
     def _push_due(self, track: Track, now: float, pass_t0: float) -> float:
         """Push the track's samples due by ``now``; return its next due time (inf: done)."""

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -30,7 +30,7 @@ import pylsl
 
 from comodo_live.recording._engine import STATUS
 from comodo_live.streams.resolve import StreamDescription, resolve_source_ids
-from comodo_live.worker import StartStop
+from comodo_live.worker import StartStop, Worker
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,42 @@ def footer_count(path: Path, tail_bytes: int = 4_000_000) -> int:
     with path.open("rb") as f:
         f.seek(max(0, size - tail_bytes))
         return f.read().count(b"<sample_count>")
+
+
+class _OutputPump(Worker):
+    """Forwards the engine's output lines to ``on_line`` until the engine closes its output.
+
+    The thread blocks in ``readline``, so the stop event cannot end it: it ends when the engine
+    exits (or closes stdout). :meth:`stop` therefore first closes the engine's stdin — the
+    engine then finalises the file and exits, as it does when this process dies — and joins.
+    """
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[str],
+        on_line: Callable[[str], None],
+        on_end: Callable[[], None],
+    ) -> None:
+        super().__init__("recorder-output")
+        self._proc = proc
+        self._on_line = on_line
+        self._on_end = on_end
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        stdin = self._proc.stdin
+        if self.running and stdin is not None and self._proc.poll() is None:
+            with contextlib.suppress(OSError):
+                stdin.close()
+        super().stop(timeout_s)
+
+    def _loop(self) -> None:
+        stdout = self._proc.stdout
+        assert stdout is not None
+        try:
+            for raw in stdout:
+                self._on_line(raw.rstrip())
+        finally:
+            self._on_end()
 
 
 class SessionRecorder(StartStop):
@@ -92,7 +128,7 @@ class SessionRecorder(StartStop):
         self._start_timeout = start_timeout_s
         self._finalise_timeout = finalise_timeout_s
         self._proc: subprocess.Popen[str] | None = None
-        self._pump: threading.Thread | None = None
+        self._pump: _OutputPump | None = None
         self._output: deque[str] = deque(maxlen=50)
         self._started_streams = 0
         self._started = threading.Event()
@@ -136,10 +172,9 @@ class SessionRecorder(StartStop):
             text=True,
             env=dict(os.environ),
         )
-        # daemon: it holds no file; if this process exits without stop(), the engine sees its
-        # stdin close and finalises the file on its own.
-        self._pump = threading.Thread(target=self._read_output, name="recorder-output", daemon=True)
-        self._pump.start()
+        # The pump holds no file; if this process exits without stop(), the pump's stop at exit
+        # (or the process's death) closes the engine's stdin and it finalises the file itself.
+        self._pump = _OutputPump(self._proc, self._on_output, self._started.set).start()
         config = {"streams": self._xml, "watchfor": self._watchfor, "flush_s": self._flush_s}
         self._send(json.dumps(config))
         self._started.wait(self._start_timeout)
@@ -175,7 +210,7 @@ class SessionRecorder(StartStop):
             )
             self._kill()
         if self._pump is not None:
-            self._pump.join(5.0)
+            self._pump.stop()
         if self._proc.stdin is not None:
             with contextlib.suppress(OSError):
                 self._proc.stdin.close()
@@ -219,40 +254,36 @@ class SessionRecorder(StartStop):
         except (BrokenPipeError, OSError) as exc:
             logger.warning("recording engine for %s is gone: %s", self.path, exc)
 
-    def _read_output(self) -> None:
-        proc = self._proc
-        assert proc is not None and proc.stdout is not None
-        for raw in proc.stdout:
-            line = raw.rstrip()
-            self._output.append(line)
-            logger.debug("recording engine: %s", line)
-            # The engine's C++ threads print concurrently (one write per ``<<``), so lines can
-            # interleave: look for the phrases anywhere in a line.
-            found = line.count(_STARTED_LINE)
-            if found:
-                self._started_streams += found
-                if self._started_streams >= len(self._xml):
-                    self._ready = True
-                    self._started.set()
-            if STATUS in line:
-                status = line.split(STATUS, 1)[1].strip()
-                if status == "finalised":
-                    self._finalised.set()
-                elif status.startswith("error"):
-                    self._failed = status
-                    self._started.set()
-                elif status == "started" and not self._xml:
-                    self._ready = True
-                    self._started.set()
-        self._started.set()  # engine exited: unblock start()
+    def _on_output(self, line: str) -> None:
+        """One line of the engine's output (in the pump's thread)."""
+        self._output.append(line)
+        logger.debug("recording engine: %s", line)
+        # The engine's C++ threads print concurrently (one write per ``<<``), so lines can
+        # interleave: look for the phrases anywhere in a line.
+        found = line.count(_STARTED_LINE)
+        if found:
+            self._started_streams += found
+            if self._started_streams >= len(self._xml):
+                self._ready = True
+                self._started.set()
+        if STATUS in line:
+            status = line.split(STATUS, 1)[1].strip()
+            if status == "finalised":
+                self._finalised.set()
+            elif status.startswith("error"):
+                self._failed = status
+                self._started.set()
+            elif status == "started" and not self._xml:
+                self._ready = True
+                self._started.set()
 
     def _kill(self) -> None:
         proc = self._proc
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait(5.0)
-        if self._pump is not None and self._pump is not threading.current_thread():
-            self._pump.join(5.0)
+        if self._pump is not None:
+            self._pump.stop()  # from the pump's own thread: returns without joining
 
     def _tail(self) -> str:
         return " | ".join(list(self._output)[-8:]) or "(none)"

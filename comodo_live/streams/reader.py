@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -31,7 +30,7 @@ import pylsl
 from comodo_live.streams.dejitter import Dejitter, Gap
 from comodo_live.streams.resolve import StreamDescription, resolve_stream
 from comodo_live.streams.ringbuffer import RingBuffer
-from comodo_live.worker import StartStop
+from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +69,9 @@ class StreamHealth:
     error: str | None
 
 
-class StreamReader(StartStop):
-    """Reads one LSL stream in its own thread into a bounded buffer.
+class StreamReader(Worker):
+    """Reads one LSL stream in its own thread (a :class:`~comodo_live.worker.Worker`) into a
+    bounded buffer.
 
     Args:
         stream: a resolved ``pylsl.StreamInfo``, or a ``source_id`` to resolve.
@@ -86,8 +86,11 @@ class StreamReader(StartStop):
             keep it fast. Numeric samples are ``(n, C)`` arrays, string samples a list of str.
         irregular_capacity: samples kept for irregular (nominal rate 0) streams.
         time_correction_interval_s: how often the clock offset is refreshed, seconds.
+        open_timeout_s: how long :meth:`start` waits to open the stream and read its full info,
+            seconds.
 
-    Use ``with StreamReader(...) as reader:`` or ``start()`` / ``stop()``.
+    Use ``with StreamReader(...) as reader:`` or ``start()`` / ``stop()``. A failure in the
+    thread stops the reader and is kept in :attr:`error` (and :meth:`health`).
     """
 
     def __init__(
@@ -104,15 +107,20 @@ class StreamReader(StartStop):
         on_chunk: ChunkHook | None = None,
         irregular_capacity: int = 4096,
         time_correction_interval_s: float = 5.0,
+        open_timeout_s: float = 5.0,
     ) -> None:
         if not (buffer_s > 0 and math.isfinite(buffer_s)):
             raise ValueError(f"buffer_s must be finite and > 0, got {buffer_s}")
         if not (0 < chunk_timeout_s <= 5):
             raise ValueError(f"chunk_timeout_s must be in (0, 5], got {chunk_timeout_s}")
+        if not (open_timeout_s > 0 and math.isfinite(open_timeout_s)):
+            raise ValueError(f"open_timeout_s must be finite and > 0 s, got {open_timeout_s}")
         if isinstance(stream, str):
             stream = resolve_stream(source_id=stream, timeout_s=resolve_timeout_s)
         self._resolved = stream
         self.description = StreamDescription.from_info(stream)
+        super().__init__(f"lsl-reader-{self.description.name}")
+        self._open_timeout = float(open_timeout_s)
         self.nominal_srate = float(stream.nominal_srate())
         self.is_string = stream.channel_format() == pylsl.cf_string
         self.channel_count = int(stream.channel_count())
@@ -145,8 +153,6 @@ class StreamReader(StartStop):
         self.info: pylsl.StreamInfo | None = None  # full info (with desc) once started
         self._gaps: deque[Gap] = deque(maxlen=256)
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._inlet: pylsl.StreamInlet | None = None
         self._offset = 0.0
         self._ready = threading.Event()
@@ -155,52 +161,34 @@ class StreamReader(StartStop):
         self._gap_count = 0
         self._last_receipt = -math.inf
         self._recent: deque[tuple[float, float, int]] = deque(maxlen=512)  # per chunk: t0, t1, n
-        self.error: BaseException | None = None
 
-    # -- lifecycle -------------------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self, open_timeout_s: float = 5.0) -> StreamReader:
+    # -- lifecycle (Worker: start/stop/running/with/error) ---------------------------------
+    def start(self) -> StreamReader:
         """Open the inlet (errors raise here) and start the reader thread. Idempotent."""
         if self.running:
             return self
-        self._stop.clear()
+        return super().start()
+
+    def _open(self) -> None:
         self._ready.clear()
-        self.error = None
         inlet = pylsl.StreamInlet(
             self._resolved,
             max_buflen=max(1, math.ceil(self._max_buflen)),
             recover=True,
         )
-        inlet.open_stream(timeout=open_timeout_s)
-        self.info = inlet.info(timeout=open_timeout_s)
-        self._inlet = inlet
-        self._thread = threading.Thread(
-            target=self._run, name=f"lsl-reader-{self.description.name}"
-        )
-        self._thread.start()
-        return self
+        self._inlet = inlet  # closed by _close, also when opening fails below
+        inlet.open_stream(timeout=self._open_timeout)
+        self.info = inlet.info(timeout=self._open_timeout)
 
-    def wait_ready(self, timeout_s: float = 3.0) -> bool:
-        """Wait until the first clock offset is known and samples flow (~0.6 s after start)."""
-        return self._ready.wait(timeout_s)
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the thread, join it, close the inlet. Idempotent."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            if self._thread.is_alive():
-                logger.warning(
-                    "reader thread for %s did not stop in %s s", self.description, timeout_s
-                )
-            self._thread = None
+    def _close(self) -> None:
         inlet, self._inlet = self._inlet, None
         if inlet is not None:
             inlet.close_stream()
             del inlet
+
+    def wait_ready(self, timeout_s: float = 3.0) -> bool:
+        """Wait until the first clock offset is known and samples flow (~0.6 s after start)."""
+        return self._ready.wait(timeout_s)
 
     # -- thread bodies ---------------------------------------------------------------------
     def _warm_clock(self, inlet: pylsl.StreamInlet) -> None:
@@ -222,39 +210,33 @@ class StreamReader(StartStop):
             logger.debug("time_correction refresh failed for %s: %s", self.description, exc)
         return now
 
-    def _run(self) -> None:
+    def _loop(self) -> None:
         inlet = self._inlet
         assert inlet is not None
         dest = None
         max_samples = self._max_samples
         if self.buffer is not None:
             dest = np.zeros((max_samples, self.channel_count), dtype=self.buffer.dtype)
-        try:
-            self._warm_clock(inlet)
-            last_tc = pylsl.local_clock()
-            while not self._stop.is_set():
-                if self.is_string:
-                    samples, stamps = inlet.pull_chunk(
-                        timeout=self._chunk_timeout, max_samples=max_samples, min_samples=1
-                    )
-                else:
-                    samples, stamps = inlet.pull_chunk(
-                        timeout=self._chunk_timeout,
-                        max_samples=max_samples,
-                        dest_obj=dest,
-                        min_samples=1,
-                        as_numpy=True,
-                    )
-                if len(stamps) == 0:
-                    continue
-                received = pylsl.local_clock()
-                last_tc = self._refresh_offset(received, last_tc)
-                self._ingest(np.asarray(stamps, dtype=np.float64), samples, received)
-        except Exception as exc:
-            self.error = exc
-            logger.exception("reader for %s stopped", self.description)
-            if os.environ.get("COMODO_RAISE") == "1":
-                raise
+        self._warm_clock(inlet)
+        last_tc = pylsl.local_clock()
+        while not self._stop_event.is_set():
+            if self.is_string:
+                samples, stamps = inlet.pull_chunk(
+                    timeout=self._chunk_timeout, max_samples=max_samples, min_samples=1
+                )
+            else:
+                samples, stamps = inlet.pull_chunk(
+                    timeout=self._chunk_timeout,
+                    max_samples=max_samples,
+                    dest_obj=dest,
+                    min_samples=1,
+                    as_numpy=True,
+                )
+            if len(stamps) == 0:
+                continue
+            received = pylsl.local_clock()
+            last_tc = self._refresh_offset(received, last_tc)
+            self._ingest(np.asarray(stamps, dtype=np.float64), samples, received)
 
     def _ingest(self, stamps: np.ndarray, samples: object, received: float) -> None:
         stamps = stamps + self._offset

@@ -99,4 +99,38 @@ def test_reader__rejects_bad_arguments(source_id: str) -> None:
         StreamReader(source_id, buffer_s=0)
     with pytest.raises(ValueError, match="chunk_timeout_s"):
         StreamReader(source_id, chunk_timeout_s=0)
+    with pytest.raises(ValueError, match="open_timeout_s must be finite and > 0 s, got 0"):
+        StreamReader(source_id, open_timeout_s=0)
+    del outlet
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_reader__a_failing_hook_stops_the_reader_and_shows_in_health(source_id: str) -> None:
+    def hook(stamps: np.ndarray, samples: object) -> None:
+        raise RuntimeError("consumer broke")
+
+    outlet = imu_outlet(source_id, 100.0)
+    reader = StreamReader(source_id, chunk_timeout_s=0.05, on_chunk=hook).start()
+    push_stamped(outlet, pylsl.local_clock() + np.arange(5) / 100.0, np.ones((5, 6), np.float32))
+    assert wait_for(lambda: not reader.running)
+    assert isinstance(reader.error, RuntimeError)
+    assert reader.health().error == "RuntimeError('consumer broke')"
+    with pytest.raises(RuntimeError, match="consumer broke"):  # COMODO_RAISE=1 under tests
+        reader.stop()
+    reader.stop()  # once only; the inlet is closed
+    assert reader.health().samples == 5
+    del outlet
+
+
+def test_reader__restarts_after_stop(source_id: str) -> None:
+    outlet = imu_outlet(source_id, 100.0)
+    reader = StreamReader(source_id, chunk_timeout_s=0.05)
+    with reader:
+        assert reader.start() is reader  # idempotent while running
+    with reader:
+        push_stamped(
+            outlet, pylsl.local_clock() + np.arange(5) / 100.0, np.ones((5, 6), np.float32)
+        )
+        assert wait_for(lambda: reader.health().samples == 5)
+    assert not reader.running
     del outlet
