@@ -41,6 +41,8 @@ from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
+FIRST_CHECKPOINT_STEPS = 20  # trainer steps after start before the first (early) checkpoint
+
 TruthFn = Callable[[float, float], "str | None"]
 
 
@@ -116,6 +118,7 @@ class Pipeline:
             config.predictor.smoothing_alpha, config.predictor.confidence_threshold
         )
         self._checkpoint_lock = threading.Lock()
+        self._first_checkpoint_at = math.inf  # trainer step of the early first checkpoint
         self.checkpoints_written = 0
         self.windows_seen = 0
         self.resumed_from: Path | None = None
@@ -141,6 +144,7 @@ class Pipeline:
         self.resumed_from = path
 
     def start(self) -> None:
+        self._first_checkpoint_at = self.trainer.step + FIRST_CHECKPOINT_STEPS
         started: list[Worker] = []
         try:
             for worker in self.workers:
@@ -191,6 +195,9 @@ class Pipeline:
 
     def _on_pair(self, imu: ImuWindow, z_v: np.ndarray, paired: PairedWindow) -> None:
         self.replay.add(imu.data, z_v)
+        if self.trainer.step >= self._first_checkpoint_at:  # early, then every checkpoint_every_s
+            self._first_checkpoint_at = math.inf
+            self._periodic_checkpoint()
         name = self.labels.label_for(imu.t_start, imu.t_end) or paired.label
         if name is not None:
             self.labels.add_teacher_embedding(name, z_v)

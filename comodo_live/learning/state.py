@@ -6,11 +6,12 @@ One atomic file (``checkpoints/latest.pt``, :mod:`comodo_live.training.checkpoin
 - trainer state: ``step``, ``skipped_steps``, ``rollbacks``, ``train_seconds``,
   ``student_config``, ``student``, ``ema_student`` (state dicts, IMU channel normalisation in
   their ``channel_mean`` / ``channel_std`` buffers), ``queue``, ``optimizer``, ``replay``,
-  ``imu_stats``;
-- ``teacher`` (name), ``teacher_config``, ``teacher_projection`` {``config``, ``state``} — the
-  frozen projection with its feature-centring statistics;
+  ``imu_stats`` — replay, queue and optimiser moments narrowed (:mod:`.compact`);
+- ``teacher`` (name), ``teacher_config``, ``teacher_projection`` {``config``, ``sha256``} — the
+  frozen projection is rebuilt from its seed and checked against the digest; its feature
+  statistics (a raw teacher-feature average) are never stored;
 - ``labels`` {``activities``, ``windows`` {name: (M, C, N)}, ``teacher`` {name: (M, D)}},
-  ``labelled_windows`` (M, C, N) + ``labelled_labels`` (M names), ``labelled_counts``;
+  ``labelled_counts``;
 - ``classifier``: the predictor's head (:meth:`LinearHead.as_dict`) + ``unknown_threshold`` and
   ``smoothing_alpha``, or None before any label;
 - ``preprocessing`` (channels, units, rate_hz, window_s, window_samples, hop_s), ``config`` (the
@@ -31,6 +32,7 @@ import numpy as np
 import torch
 
 from comodo_live.config import AppConfig, as_dict
+from comodo_live.learning import compact
 from comodo_live.learning.classifier import LinearHead
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.teacher import TeacherWorker
@@ -76,8 +78,7 @@ def build_state(
     personalisation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Compose the session checkpoint payload (see the module doc)."""
-    state = trainer.state()
-    windows, names = labels.windows()
+    state = compact.compact_trainer_state(trainer.state())
     classifier = None
     if head is not None:
         classifier = {
@@ -91,13 +92,9 @@ def build_state(
             "teacher_config": dict(teacher.teacher.config),
             "teacher_projection": {
                 "config": teacher.projection.config,
-                "state": teacher.projection_state(),
+                "sha256": compact.projection_digest(teacher.projection_state()),
             },
             "labels": labels_state(labels),
-            "labelled_windows": windows
-            if names
-            else np.zeros((0, 6, config.window.samples), np.float32),
-            "labelled_labels": names,
             "labelled_counts": labels.counts(),
             "classifier": classifier,
             "preprocessing": {
@@ -153,8 +150,18 @@ def restore(
             f"checkpoint teacher projection {projection['config']} differs from the configured "
             f"one {teacher.projection.config}; resume with the session's own config"
         )
-    trainer.load_state(state)
-    teacher.load_projection_state(projection["state"])
+    if "state" in projection:  # older checkpoints: weights and feature statistics stored
+        trainer.load_state(compact.expand_trainer_state(state))
+        teacher.load_projection_state(projection["state"])
+    else:
+        digest = compact.projection_digest(teacher.projection_state())
+        if projection.get("sha256") != digest:
+            raise ValueError(
+                "the teacher projection rebuilt from its seed differs from the checkpoint's "
+                f"(sha256 {digest[:12]} vs {str(projection.get('sha256'))[:12]}; another torch "
+                "version?); resume with the torch version that wrote it"
+            )
+        trainer.load_state(compact.expand_trainer_state(state))
     saved = state["labels"]
     labels.load_state(
         {

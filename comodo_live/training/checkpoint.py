@@ -4,11 +4,19 @@ A checkpoint file holds ``{"format": FORMAT_MARKER, "version": FORMAT_VERSION, "
 "state": state}``. ``state`` may contain only tensors, (ordered) dicts with string keys,
 lists, tuples, str, int, float, bool and None — no pickled classes — so loading never runs
 foreign code.
+
+Writes are atomic and private: the payload is serialised in memory, written to a hidden temp
+file (mode 0600) next to the destination, fsynced and renamed over it. A full disk (or any
+other write error) removes the temp file, keeps the previous checkpoint and raises
+:class:`CheckpointWriteError` with a message in words ("no space left on <folder>"). Temp files
+left by a killed process (``.<name>.*.tmp``) are removed by :func:`clean_stale_temps`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +30,48 @@ FORMAT_VERSION = 1
 
 class CheckpointError(Exception):
     """A checkpoint is missing, corrupt, foreign or of the wrong kind."""
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (e.g. disk full); the previous one is untouched."""
+
+
+_NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+def clean_stale_temps(folder: str | Path, name: str | None = None) -> list[Path]:
+    """Remove ``.<name>.*.tmp`` files a killed writer left in ``folder``; returns them.
+
+    Call it only when no other process writes checkpoints into ``folder``.
+
+    Args:
+        folder: a checkpoint folder.
+        name: destination file name whose temps to remove; None: any checkpoint's.
+    """
+    pattern = f".{name}.*.tmp" if name else ".*.tmp"
+    removed = []
+    for temp in Path(folder).glob(pattern):
+        with contextlib.suppress(OSError):
+            if temp.is_file() and not temp.is_symlink():
+                temp.unlink()
+                removed.append(temp)
+    return removed
+
+
+def _write_error(path: Path, exc: OSError) -> CheckpointWriteError:
+    if exc.errno in _NO_SPACE:
+        reason = f"no space left on {path.parent}"
+    else:
+        reason = f"cannot write to {path.parent}: {exc.strerror or exc}"
+    error = CheckpointWriteError(
+        f"{reason}; checkpoint {path.name} not written (the previous one, if any, is kept)"
+    )
+    error.errno = exc.errno  # str(error) stays the sentence above
+    return error
 
 
 def _check_plain(value: Any, where: str) -> None:
@@ -49,6 +99,7 @@ def save_checkpoint(path: str | Path, state: dict[str, Any], kind: str) -> Path:
     """Write ``state`` atomically: temp file in the same folder, fsync, ``os.replace``.
 
     On any error the previous file at ``path`` (if any) is untouched and no temp file is left.
+    The file is private (mode 0600); stale temps of ``path`` from a killed writer are removed.
 
     Args:
         path: destination file (its folder is created if needed).
@@ -57,6 +108,9 @@ def save_checkpoint(path: str | Path, state: dict[str, Any], kind: str) -> Path:
 
     Returns:
         The destination path.
+
+    Raises:
+        CheckpointWriteError: the file could not be written (disk full: "no space left on ...").
     """
     if not isinstance(kind, str) or not kind:
         raise ValueError(f"kind must be a non-empty string, got {kind!r}")
@@ -64,18 +118,28 @@ def save_checkpoint(path: str | Path, state: dict[str, Any], kind: str) -> Path:
         raise TypeError(f"state must be a dict, got {type(state).__name__}")
     _check_plain(state, "state")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"format": FORMAT_MARKER, "version": FORMAT_VERSION, "kind": kind, "state": state}
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    buffer = io.BytesIO()
+    torch.save(
+        {"format": FORMAT_MARKER, "version": FORMAT_VERSION, "kind": kind, "state": state}, buffer
+    )
+    data = buffer.getbuffer()
+    temp_name = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        clean_stale_temps(path.parent, path.name)
+        handle, temp_name = tempfile.mkstemp(
+            prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent
+        )  # mode 0600
         with os.fdopen(handle, "wb") as file:
-            torch.save(payload, file)
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp_name, path)
+    except OSError as exc:
+        _remove(temp_name)
+        raise _write_error(path, exc) from exc
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+        _remove(temp_name)
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable (POSIX)
         dir_fd = os.open(path.parent, os.O_RDONLY)
@@ -84,6 +148,12 @@ def save_checkpoint(path: str | Path, state: dict[str, Any], kind: str) -> Path:
         finally:
             os.close(dir_fd)
     return path
+
+
+def _remove(temp_name: str | None) -> None:
+    if temp_name is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
 
 
 def load_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:

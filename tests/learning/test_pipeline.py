@@ -92,15 +92,23 @@ def test_pipeline__checkpoint_restores_step_queue_ema_labels(
     resumed = Pipeline(config, resumed_labels, PredictionBoard(), checkpoint)
     resumed.resume(checkpoint)
     assert resumed.trainer.step == pipeline.trainer.step
-    torch.testing.assert_close(resumed.trainer.queue.entries(), pipeline.trainer.queue.entries())
+    # queue float16, AdamW moments bfloat16 in the checkpoint (learning/compact.py)
+    torch.testing.assert_close(
+        resumed.trainer.queue.entries(), pipeline.trainer.queue.entries(), atol=2e-3, rtol=0
+    )
     for key, value in pipeline.trainer.ema.state_dict().items():
         torch.testing.assert_close(resumed.trainer.ema.state_dict()[key], value)
     for key, value in pipeline.trainer.optimizer.state_dict()["state"].items():
         torch.testing.assert_close(
-            resumed.trainer.optimizer.state_dict()["state"][key]["exp_avg"], value["exp_avg"]
+            resumed.trainer.optimizer.state_dict()["state"][key]["exp_avg"],
+            value["exp_avg"],
+            rtol=1e-2,
+            atol=1e-6,
         )
-    projection = pipeline.teacher.projection.normaliser
-    torch.testing.assert_close(resumed.teacher.projection.normaliser.mean, projection.mean)
+    # the projection is rebuilt from its seed; its feature statistics are re-estimated
+    for key, value in pipeline.teacher.projection.mlp.state_dict().items():
+        torch.testing.assert_close(resumed.teacher.projection.mlp.state_dict()[key], value)
+    assert not resumed.teacher.projection.normaliser.has_stats
     assert resumed_labels.activities == ("slow",)
     assert resumed_labels.counts() == labels.counts() and labels.counts()["slow"] > 0
     assert len(resumed.replay) == len(pipeline.replay)
@@ -114,3 +122,20 @@ def test_pipeline__resume_refuses_another_architecture(tmp_path: Path, config: A
     other = Pipeline(config.replace({"student.width": 12}), LabelStore(), PredictionBoard())
     with pytest.raises(ValueError, match="checkpoint student"):
         other.resume(checkpoint)
+
+
+def test_pipeline__first_checkpoint_comes_early(tmp_path: Path, config: AppConfig) -> None:
+    from comodo_live.learning.pipeline import FIRST_CHECKPOINT_STEPS
+
+    config = config.replace({"trainer.checkpoint_every_s": 3600.0})
+    checkpoint = tmp_path / "checkpoints" / "latest.pt"
+    pipeline = Pipeline(config, LabelStore(), PredictionBoard(), checkpoint)
+    pipeline.start()
+    try:
+        t = 1.0
+        while pipeline.trainer.step < FIRST_CHECKPOINT_STEPS + 2 and t < 200:
+            t = _feed(pipeline, 0.5, t)
+        assert wait_for(checkpoint.is_file, 5.0)  # long before checkpoint_every_s
+        assert load_state(checkpoint)["step"] >= FIRST_CHECKPOINT_STEPS
+    finally:
+        pipeline.stop()

@@ -141,3 +141,84 @@ def test_load__newer_version(tmp_path: Path) -> None:
     )
     with pytest.raises(CheckpointError, match="format version"):
         load_checkpoint(path)
+
+
+def _mount_tmpfs(path: Path, size: str) -> None:
+    """Mount a tiny tmpfs at ``path`` (root only); skip the test where mounting is refused."""
+    import subprocess
+
+    path.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs to fill ({result.stderr.strip() or 'not root'})")
+
+
+def test_save__disk_full_keeps_last_good_checkpoint_and_says_so(tmp_path: Path) -> None:
+    import subprocess
+
+    volume = tmp_path / "volume"
+    _mount_tmpfs(volume, "1m")
+    try:
+        path = volume / "checkpoints" / "latest.pt"
+        save_checkpoint(path, {"step": 1, "w": torch.zeros(1000)}, "session")
+        big = {"step": 2, "w": torch.zeros(300_000)}  # 1.2 MB: cannot fit next to the first
+        with pytest.raises(checkpoint_module.CheckpointWriteError) as caught:
+            save_checkpoint(path, big, "session")
+        message = str(caught.value)
+        assert message.startswith(f"no space left on {path.parent}")
+        assert "enforce fail" not in message and "Errno" not in message
+        assert sorted(os.listdir(path.parent)) == ["latest.pt"]  # the temp file is gone
+        assert load_checkpoint(path, "session")["step"] == 1
+        save_checkpoint(path, {"step": 3, "w": torch.zeros(1000)}, "session")  # room again
+        assert load_checkpoint(path, "session")["step"] == 3
+    finally:
+        subprocess.run(["umount", str(volume)], check=False)
+
+
+def test_save__other_write_errors_are_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    path = tmp_path / "latest.pt"
+    save_checkpoint(path, {"step": 1}, "session")
+    real_fdopen = os.fdopen
+
+    def fdopen(fd: int, *args: object, **kwargs: object) -> object:
+        os.close(fd)
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(checkpoint_module.os, "fdopen", fdopen)
+    with pytest.raises(checkpoint_module.CheckpointWriteError, match="cannot write to"):
+        save_checkpoint(path, {"step": 2}, "session")
+    monkeypatch.setattr(checkpoint_module.os, "fdopen", real_fdopen)
+    assert os.listdir(tmp_path) == ["latest.pt"]
+    assert load_checkpoint(path, "session")["step"] == 1
+
+
+def test_save__private_file_and_stale_temps_removed(tmp_path: Path) -> None:
+    stale = tmp_path / ".latest.pt.abc123.tmp"
+    stale.write_bytes(b"half a checkpoint from a killed writer")
+    other = tmp_path / "notes.tmp"
+    other.write_text("not ours")
+    old_umask = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "latest.pt", {"step": 1}, "session")
+    finally:
+        os.umask(old_umask)
+    assert not stale.exists() and other.exists()
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_clean_stale_temps__removes_only_checkpoint_temps(tmp_path: Path) -> None:
+    (tmp_path / ".latest.pt.x1.tmp").write_bytes(b"1")
+    (tmp_path / ".model.pt.x2.tmp").write_bytes(b"2")
+    (tmp_path / "latest.pt").write_bytes(b"3")
+    removed = checkpoint_module.clean_stale_temps(tmp_path)
+    assert sorted(p.name for p in removed) == [".latest.pt.x1.tmp", ".model.pt.x2.tmp"]
+    assert os.listdir(tmp_path) == ["latest.pt"]
