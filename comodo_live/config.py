@@ -36,12 +36,16 @@ class WindowConfig:
     Attributes:
         window_s: window length, seconds.
         hop_s: step between windows (and between predictions), seconds.
-        rate_hz: IMU rate the student sees (windows are resampled to it), Hz.
+        rate_hz: IMU rate the student sees (windows are resampled to it, low-pass filtered
+            first when the IMU is faster), Hz.
+        max_frame_gap_s: largest gap between camera frames inside a window for the window to
+            pair with a clip, seconds; 0 = auto (2.5 median frame intervals, at least 0.2 s).
     """
 
     window_s: float = field(default=2.0, metadata=_rng(0.2, 30.0))
     hop_s: float = field(default=0.5, metadata=_rng(0.05, 10.0))
     rate_hz: float = field(default=50.0, metadata=_rng(5.0, 1000.0))
+    max_frame_gap_s: float = field(default=0.0, metadata=_rng(0.0, 60.0))
 
     @property
     def samples(self) -> int:

@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--csv", default=None, help="recorded IMU CSV (see runtime/csvfile.py)")
     parser.add_argument("--source-id", default=None, help="LSL source_id of the stream to use")
     parser.add_argument("--rate-hz", type=float, default=None, help="CSV rate if no time column")
+    parser.add_argument(
+        "--units", default=None, help="CSV units if the column names carry none, e.g. 'g,deg/s'"
+    )
     parser.add_argument("--hop-s", type=float, default=None, help="seconds between predictions")
     parser.add_argument("--duration", type=float, default=None, help="stop after S seconds (LSL)")
     parser.add_argument("--max-predictions", type=int, default=None, help="stop after N lines")
@@ -88,14 +91,10 @@ def _run_live(package: ModelPackage, model: OnnxActivityModel, args: argparse.Na
     with LslImuSource(
         pre.channels, args.lsl_type or "IMU", args.source_id, args.resolve_timeout
     ) as src:
-        print(f"# reading {src.description}", file=sys.stderr, flush=True)
-        if not src.has_metadata:
-            print(
-                "# no channel metadata: assuming contract order and units "
-                f"({', '.join(pre.channels)}; {', '.join(sorted(set(pre.units)))})",
-                file=sys.stderr,
-                flush=True,
-            )
+        units = ", ".join(
+            f"{c} {u}" for c, u in zip(pre.channels, src.channel_map.units, strict=True)
+        )
+        print(f"# reading {src.description} ({units})", file=sys.stderr, flush=True)
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while deadline is None or time.monotonic() < deadline:
             times, samples = src.read(timeout_s=0.2)
@@ -118,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         if args.csv:
-            times, samples = read_imu_csv(args.csv, pre.channels, args.rate_hz)
+            times, samples = read_imu_csv(args.csv, pre.channels, args.rate_hz, args.units)
             smoother = PredictionSmoother(
                 package.activities, package.smoothing_alpha, package.unknown_threshold
             )

@@ -11,22 +11,7 @@ from typing import Any
 import numpy as np
 
 import comodo_live  # noqa: F401  (LSLAPICFG before pylsl)
-from comodo_live.runtime.signal import (
-    ChannelError,
-    canonical_channel,
-    check_channel_count,
-    unit_factor,
-)
-
-
-def _channel_desc(info: Any) -> list[tuple[str, str]]:
-    """(label, unit) per channel from the stream's ``desc/channels`` metadata (may be empty)."""
-    found: list[tuple[str, str]] = []
-    channel = info.desc().child("channels").child("channel")
-    while not channel.empty():
-        found.append((channel.child_value("label"), channel.child_value("unit")))
-        channel = channel.next_sibling("channel")
-    return found
+from comodo_live.units import ChannelMap, check_channel_count, stream_channel_map
 
 
 class LslImuSource:
@@ -40,7 +25,10 @@ class LslImuSource:
 
     Raises:
         LookupError: no stream, or several matching streams and no ``source_id``.
-        ChannelError: wrong channel count (message names expected and found) or unknown units.
+        ChannelError: wrong channel count (message names expected and found); its subclass
+            UnitError: a missing, unknown or wrong-kind unit in the stream's channel metadata
+            (``desc/channels/channel/unit``) — a stream without units is refused, never taken
+            for m/s² and rad/s.
     """
 
     def __init__(
@@ -79,31 +67,11 @@ class LslImuSource:
         try:
             # Resolved infos carry no <desc>; the inlet's full info has the channel metadata.
             self.full_info = self.inlet.info(timeout=resolve_timeout_s)
-            desc = _channel_desc(self.full_info)
-            self.has_metadata = len(desc) == len(channels)
-            self._order, self._factors = self._mapping(desc, label)
+            self.channel_map: ChannelMap = stream_channel_map(self.full_info, channels)
             self.inlet.open_stream(timeout=resolve_timeout_s)
         except BaseException:
             self.close()
             raise
-
-    def _mapping(self, desc: list[tuple[str, str]], label: str) -> tuple[np.ndarray, np.ndarray]:
-        """Column order and unit factors from metadata; positional, contract units without it."""
-        count = len(self.channels)
-        order = np.arange(count)
-        if len(desc) == count:
-            names = [canonical_channel(lab) for lab, _ in desc]
-            if sorted(n for n in names if n) == sorted(self.channels):
-                order = np.array([names.index(c) for c in self.channels])
-        factors = np.ones(count)
-        for position, column in enumerate(order):
-            unit = desc[column][1] if len(desc) == count else ""
-            if unit:
-                try:
-                    factors[position] = unit_factor(self.channels[position], unit)
-                except ChannelError as exc:
-                    raise ChannelError(f"{label}: {exc}") from exc
-        return order, factors
 
     def read(self, timeout_s: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
         """Wait up to ``timeout_s`` for new samples.
@@ -115,7 +83,7 @@ class LslImuSource:
             timeout=timeout_s, max_samples=4096, min_samples=1, as_numpy=True
         )
         data = np.asarray(samples, dtype=np.float64).reshape(-1, len(self.channels))
-        return np.asarray(times, dtype=np.float64), data[:, self._order] * self._factors
+        return np.asarray(times, dtype=np.float64), self.channel_map.apply(data)
 
     def close(self) -> None:
         """Close the inlet (idempotent)."""

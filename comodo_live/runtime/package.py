@@ -52,7 +52,8 @@ class Preprocessing:
     Attributes:
         channels: row order of the input, e.g. ``("accel_x", ..., "gyro_z")``.
         units: unit of each row (``"m/s^2"``, ``"rad/s"``); convert g → ×9.80665, deg/s → ×π/180.
-        rate_hz: nominal sampling rate, Hz; resample linearly onto this grid.
+        rate_hz: nominal sampling rate, Hz; resample onto this grid, low-pass filtered first
+            when the input is faster (:func:`comodo_live.signal.resample`).
         window_samples: N, samples per window at ``rate_hz``.
         hop_s: seconds between successive predictions in the app.
         channel_mean: per-channel mean subtracted inside the graph, in ``units``.
@@ -102,8 +103,13 @@ class Preprocessing:
             "hop_s": self.hop_s,
             "layout": "float32 array (batch, channels, window_samples), rows in `channels` order",
             "resampling": (
-                "linear interpolation of each channel onto a uniform grid at rate_hz; a window "
-                "is the window_samples grid points ending at the window's last sample time"
+                "each channel onto a uniform grid at rate_hz; a window is the window_samples grid "
+                "points ending at the window's last sample time. Input faster than "
+                "1.05 x rate_hz is low-passed first (anti-aliasing): every grid point is the "
+                "samples within 10/rate_hz s of it weighted by a Kaiser-windowed sinc (beta 5, "
+                "cutoff rate_hz/2, weights normalised to sum 1; odd reflection about the first/"
+                "last sample where data end), the filter of scipy.signal.resample_poly; slower "
+                "input is linearly interpolated. comodo_live.signal.resample implements it in numpy"
             ),
             "normalisation": {
                 "in_graph": True,

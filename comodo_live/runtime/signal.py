@@ -1,65 +1,38 @@
-"""Raw IMU samples → contract windows: units, channel order, resampling, window + hop.
+"""Raw IMU samples → contract windows: resampling, window + hop.
 
 Numpy only. The same code serves recorded CSV files (:func:`offline_windows`) and live streams
-(:class:`StreamWindower`).
+(:class:`StreamWindower`). Units and channel order come from :mod:`comodo_live.units` (the one
+table shared with the app); resampling from :mod:`comodo_live.signal` (the app's anti-aliasing
+low-pass when the input is faster than the model's rate).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import numpy as np
 
-from comodo_live.records import DEG_TO_RAD, G_TO_MS2
-
-# Unit spellings accepted from CSV headers and LSL metadata → factor to the contract unit.
-_ACCEL_UNITS = {"m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "m_s2": 1.0, "ms2": 1.0, "mps2": 1.0}
-_ACCEL_UNITS |= {"g": G_TO_MS2}
-_GYRO_UNITS = {"rad/s": 1.0, "rad_s": 1.0, "rads": 1.0, "deg/s": DEG_TO_RAD, "deg_s": DEG_TO_RAD}
-_GYRO_UNITS |= {"dps": DEG_TO_RAD, "°/s": DEG_TO_RAD}
-
-
-class ChannelError(ValueError):
-    """IMU data whose channels do not match the model's contract."""
+from comodo_live import signal as antialias
+from comodo_live.units import (  # noqa: F401  (re-exported: the runtime's unit API)
+    ChannelError,
+    UnitError,
+    canonical_channel,
+    check_channel_count,
+    unit_factor,
+)
 
 
-def unit_factor(channel: str, unit: str) -> float:
-    """Factor converting ``unit`` to the contract unit of ``channel`` (accel → m/s², gyro → rad/s).
+def resample(
+    times: np.ndarray, samples: np.ndarray, grid: np.ndarray, rate_hz: float | None = None
+) -> np.ndarray:
+    """(M, C) samples at (M,) increasing times onto the (G,) grid → (C, G) float32.
 
-    Raises:
-        ChannelError: for a unit this runtime does not know.
+    Anti-aliased when downsampling (:mod:`comodo_live.signal`: the app's own filter), linear
+    interpolation otherwise. ``rate_hz``: the grid's rate (default: from its spacing).
     """
-    table = _ACCEL_UNITS if channel.startswith("accel") else _GYRO_UNITS
-    key = unit.strip().lower()
-    if key not in table:
-        raise ChannelError(f"unit {unit!r} of channel {channel!r} is not one of {sorted(table)}")
-    return table[key]
-
-
-def canonical_channel(label: str) -> str | None:
-    """Map a channel label (``accel_x``, ``AccX``, ``gyro_z_deg_s``, ``gz``) to a contract name."""
-    text = re.sub(r"[^a-z]", "", label.lower().split("_m_s2")[0])
-    match = re.fullmatch(r"(acc|accel|accelerometer|a|gyr|gyro|gyroscope|g)([xyz])[a-z]*", text)
-    if match is None:
-        return None
-    kind = "accel" if match.group(1).startswith("a") else "gyro"
-    return f"{kind}_{match.group(2)}"
-
-
-def check_channel_count(found: int, expected: Sequence[str], source: str) -> None:
-    """Refuse data with the wrong number of IMU channels, naming expected and found."""
-    if found != len(expected):
-        raise ChannelError(
-            f"{source} has {found} IMU channels, expected {len(expected)} ({', '.join(expected)})"
-        )
-
-
-def resample(times: np.ndarray, samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Linear interpolation of (M, C) samples at (M,) increasing times onto (G,) grid → (C, G)."""
-    return np.stack(
-        [np.interp(grid, times, samples[:, c]) for c in range(samples.shape[1])]
-    ).astype(np.float32)  # (C, G)
+    if rate_hz is None:
+        rate_hz = antialias.median_rate(grid) if len(grid) > 1 else 1.0
+    return antialias.resample(times, samples, grid, rate_hz).astype(np.float32)  # (C, G)
 
 
 MAX_GAP_S = 0.25  # a window spanning a longer gap between samples is skipped, not interpolated
@@ -103,7 +76,7 @@ def offline_windows(
         return
     count = int(np.floor((times[-1] - times[0]) * rate_hz + 1e-9)) + 1
     grid = times[0] + np.arange(count) / rate_hz  # (G,)
-    uniform = resample(times, samples, grid)  # (C, G)
+    uniform = resample(times, samples, grid, rate_hz)  # (C, G)
     hop = max(1, round(hop_s * rate_hz))
     for end in range(window_samples, count + 1, hop):
         if not _gap_inside(times, grid[end - window_samples], grid[end - 1], max_gap_s):
@@ -168,5 +141,5 @@ class StreamWindower:
             self.skipped_gaps += 1
             return windows
         grid = t_end - self.span_s + np.arange(self.window_samples) / self.rate_hz  # (N,)
-        windows.append((t_end, resample(self._times, self._samples, grid)))
+        windows.append((t_end, resample(self._times, self._samples, grid, self.rate_hz)))
         return windows

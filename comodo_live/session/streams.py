@@ -26,6 +26,7 @@ from comodo_live.session.windowing_worker import WindowingWorker, chunk_hook
 from comodo_live.streams.reader import StreamReader
 from comodo_live.streams.resolve import resolve_stream
 from comodo_live.streams.windowing import Timeline, Windower
+from comodo_live.units import ChannelMap, stream_channel_map
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class EngineStreams:
         self.camera_timeline = Timeline(initial=sources.camera_on)
         self.readers: dict[str, StreamReader] = {}
         self.imu_reader: StreamReader | None = None
+        self.imu_channels: ChannelMap | None = None  # the IMU stream's order and units → SI
         self.windower: Windower | None = None
         self.windowing: WindowingWorker | None = None
         self.recorder: Any = None
@@ -91,6 +93,8 @@ class EngineStreams:
         imu_info = resolve_stream(source_id=self.sources.imu_source_id, timeout_s=timeout)
         self.imu_reader = StreamReader(imu_info, buffer_s=30.0, on_chunk=chunk_hook(self._wake))
         self.readers["imu"] = self.imu_reader.start()
+        assert self.imu_reader.info is not None  # the full info (with desc) once started
+        self.imu_channels = stream_channel_map(self.imu_reader.info)  # units at the door
         if self.sources.camera_source_id is not None:
             info = resolve_stream(source_id=self.sources.camera_source_id, timeout_s=timeout)
             self.readers["camera"] = StreamReader(info, buffer_s=10.0).start()
@@ -115,6 +119,8 @@ class EngineStreams:
             camera_state=self.camera_timeline,
             frames_per_clip=cfg.teacher.frames,
             markers=marker_reader,
+            max_frame_gap_s=cfg.window.max_frame_gap_s,
+            channel_map=self.imu_channels,
         )
         self.windowing = WindowingWorker(self.windower, self._sink, self._wake, self._read_markers)
 
@@ -206,6 +212,8 @@ class EngineStreams:
             return np.zeros(0), np.zeros((6, 0), np.float32)
         count = max(1, math.ceil(seconds * max(reader.nominal_srate, 1.0)))
         t, values, _ = reader.newest(count)
+        if self.imu_channels is not None:
+            values = self.imu_channels.apply(values)  # m/s², rad/s, as the windows
         if t.size:
             keep = t >= t[-1] - seconds
             t, values = t[keep], values[keep]

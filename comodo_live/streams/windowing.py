@@ -1,12 +1,18 @@
 """IMU windows on the common LSL clock, paired with the frames captured in the same interval.
 
 :class:`Windower` is polled (``poll()``) by the engine every few hundred milliseconds. Each
-window of ``window_s`` is resampled by linear interpolation onto a regular ``rate_hz`` grid;
-windows are ``hop_s`` apart, and the newest one ends at the newest sample
+window of ``window_s`` is resampled onto a regular ``rate_hz`` grid by
+:func:`comodo_live.signal.resample` — low-pass (anti-aliasing) filtered when the stream is
+faster than ``rate_hz``, the same filter as the exported model's runtime — after its channels
+are put into contract order and units (m/s², rad/s) by the stream's
+:class:`~comodo_live.units.ChannelMap`; windows are ``hop_s`` apart, and the newest one ends at the newest sample
 (``align_to_newest``, for the lowest latency) or on a fixed ``hop_s`` grid. A window is
 dropped (and counted) when it overlaps a gap of the IMU stream, a camera on/off switch, or NaNs.
 When the camera was on for the whole window, ``frames_per_clip`` frames are taken from the
 :class:`~comodo_live.streams.frames.FrameBus` (nearest to evenly spaced times in the window).
+The frames cover the window when no two are further apart than the largest frame gap
+(``max_frame_gap_s``; 0 = auto: 2.5 of the camera's own median frame intervals, at least
+0.2 s, so a 5 fps camera pairs as well as a 30 fps one).
 
 Camera state comes from, in order of preference: a :class:`Timeline` the caller updates (the
 engine calls ``camera.set(on)`` when it switches the camera), a ``camera:on`` / ``camera:off``
@@ -26,6 +32,7 @@ from typing import Any
 import numpy as np
 import pylsl
 
+from comodo_live import signal as antialias
 from comodo_live.records import ImuWindow, PairedWindow, VideoClip
 from comodo_live.streams.frames import Frame, FrameBus
 from comodo_live.streams.names import (
@@ -36,6 +43,10 @@ from comodo_live.streams.names import (
     MARKER_LABEL_STOP,
 )
 from comodo_live.streams.reader import StreamReader
+from comodo_live.units import ChannelMap
+
+MIN_FRAME_GAP_S = 0.2  # auto frame-gap limit: never stricter than this, seconds
+FRAME_GAP_INTERVALS = 2.5  # auto frame-gap limit: this many median frame intervals
 
 
 class Timeline:
@@ -119,13 +130,16 @@ class Windower:
         frames_per_clip: frames per clip, >= 1.
         markers: optional string-marker reader: ``camera:on/off`` switch times, user labels
             (``label:start:<name>`` / ``label:stop``) and ground-truth ``activity:<name>``.
-        frame_tolerance_s: largest frame interval / distance from the window edges for the
-            frames to count as covering the window, seconds.
+        max_frame_gap_s: largest frame interval / distance from the window edges for the
+            frames to count as covering the window, seconds; 0 = auto (``FRAME_GAP_INTERVALS``
+            median frame intervals of the frames in the window, at least ``MIN_FRAME_GAP_S``).
         max_windows_per_poll: newest windows returned per poll; older pending ones are skipped.
         align_to_newest: the last window of each poll ends at the newest sample (its latency is
             then the time since that sample arrived, not up to ``hop_s`` more); windows are then
             at least ``hop_s`` apart (tolerating polls up to min(hop_s/2, 50 ms) early). False:
             window ends lie exactly on a ``hop_s`` grid.
+        channel_map: the IMU stream's channel order and units
+            (:func:`comodo_live.units.stream_channel_map`); None: already contract order, SI.
     """
 
     def __init__(
@@ -138,15 +152,18 @@ class Windower:
         camera_state: Timeline | Callable[[], bool] | None = None,
         frames_per_clip: int = 8,
         markers: StreamReader | None = None,
-        frame_tolerance_s: float = 0.2,
+        max_frame_gap_s: float = 0.0,
         max_windows_per_poll: int = 16,
         align_to_newest: bool = True,
+        channel_map: ChannelMap | None = None,
     ) -> None:
         for arg, value in (("window_s", window_s), ("hop_s", hop_s), ("rate_hz", rate_hz)):
             if not (value > 0 and math.isfinite(value)):
                 raise ValueError(f"{arg} must be finite and > 0, got {value}")
         if frames_per_clip < 1:
             raise ValueError(f"frames_per_clip must be >= 1, got {frames_per_clip}")
+        if not (max_frame_gap_s >= 0 and math.isfinite(max_frame_gap_s)):
+            raise ValueError(f"max_frame_gap_s must be >= 0 (0 = auto), got {max_frame_gap_s}")
         if max_windows_per_poll < 1:
             raise ValueError(f"max_windows_per_poll must be >= 1, got {max_windows_per_poll}")
         self.n_samples = round(window_s * rate_hz)
@@ -159,7 +176,11 @@ class Windower:
         self.frame_source = frame_source
         self.frames_per_clip = int(frames_per_clip)
         self.markers = markers
-        self.frame_tolerance_s = float(frame_tolerance_s)
+        self.max_frame_gap_s = float(max_frame_gap_s)
+        self.channel_map = None if channel_map is None or channel_map.is_identity else channel_map
+        self.input_rate_hz = float(imu_reader.nominal_srate)  # 0: irregular, measured per window
+        margin_gap = 2.0 * imu_reader.dejitter.gap_s if imu_reader.dejitter else 1.0
+        self._margin_s = max(margin_gap, antialias.half_length_s(self.rate_hz) + 0.05)
         self.max_windows_per_poll = int(max_windows_per_poll)
         self.align_to_newest = align_to_newest
         self._camera_callable = None if isinstance(camera_state, Timeline) else camera_state
@@ -224,8 +245,9 @@ class Windower:
             self.stats.skipped_backlog += count - self.max_windows_per_poll
             ends = ends[-self.max_windows_per_poll :]
         duration = (self.n_samples - 1) / self.rate_hz
-        margin = 2.0 * self.reader.dejitter.gap_s if self.reader.dejitter else 1.0
-        ts, values, received = self.reader.between(ends[0] - duration - margin, ends[-1] + margin)
+        margin = self._margin_s
+        ts, raw, received = self.reader.between(ends[0] - duration - margin, ends[-1] + margin)
+        values = raw.astype(np.float64) if self.channel_map is None else self.channel_map.apply(raw)
         gaps = self.reader.gaps(since=ends[0] - duration)
         out: list[PairedWindow] = []
         for t1 in ends.tolist():
@@ -250,10 +272,15 @@ class Windower:
             self.stats.skipped_gap += 1
             return None
         grid = np.linspace(t0, t1, self.n_samples)  # (N,)
-        lo = int(np.searchsorted(ts, t0, side="right")) - 1
         hi = int(np.searchsorted(ts, t1, side="left")) + 1
-        seg_t, seg_v = ts[lo:hi], values[lo:hi].astype(np.float64)
-        data = np.stack([np.interp(grid, seg_t, seg_v[:, c]) for c in range(seg_v.shape[1])])
+        in_rate = self.input_rate_hz or antialias.median_rate(ts)
+        if antialias.needs_lowpass(in_rate, self.rate_hz):  # context on both sides, if there
+            half = antialias.half_length_s(self.rate_hz)
+            lo = int(np.searchsorted(ts, t0 - half, side="left"))
+            top = int(np.searchsorted(ts, t1 + half, side="right"))
+        else:
+            lo, top = int(np.searchsorted(ts, t0, side="right")) - 1, hi
+        data = antialias.resample(ts[lo:top], values[lo:top], grid, self.rate_hz, in_rate)
         if not np.isfinite(data).all():  # (C, N)
             self.stats.skipped_nan += 1
             return None
@@ -292,9 +319,18 @@ class Windower:
             return False, "ok"
         return (True, "ok") if self._covers(frames, t0, t1) else (False, "switch")
 
+    def frame_gap_limit(self, stamps: np.ndarray) -> float:
+        """Largest tolerated frame gap for frames at (F,) ``stamps``, seconds."""
+        if self.max_frame_gap_s > 0:
+            return self.max_frame_gap_s
+        if len(stamps) < 2:
+            return MIN_FRAME_GAP_S
+        interval = float(np.median(np.diff(stamps)))
+        return max(MIN_FRAME_GAP_S, FRAME_GAP_INTERVALS * interval)
+
     def _covers(self, frames: list[Frame], t0: float, t1: float) -> bool:
         stamps = np.array([f.timestamp for f in frames])
-        tol = self.frame_tolerance_s
+        tol = self.frame_gap_limit(stamps)
         gaps_ok = len(stamps) < 2 or float(np.diff(stamps).max()) <= tol
         return bool(stamps[0] <= t0 + tol and stamps[-1] >= t1 - tol and gaps_ok)
 

@@ -1,4 +1,4 @@
-"""read_imu_csv: documented columns, unit conversion, wrong channel counts refused."""
+"""read_imu_csv: documented columns, unit conversion, unitless columns and wrong counts refused."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from comodo_live.records import DEG_TO_RAD, IMU_CHANNELS
 from comodo_live.runtime.csvfile import read_imu_csv
-from comodo_live.runtime.signal import ChannelError
+from comodo_live.runtime.signal import ChannelError, UnitError
 from tests.conftest import requires_shared
 from tests.export.factory import activity_signal, write_csv
 
@@ -24,23 +24,27 @@ def test_read_imu_csv__g_and_deg_s_are_converted(tmp_path: Path) -> None:
     np.testing.assert_allclose(other[0], times)
 
 
-def test_read_imu_csv__any_column_order_and_extra_columns(tmp_path: Path) -> None:
+def test_read_imu_csv__any_column_order_extra_columns_units_required(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text(
         "gyro_z,temperature,accel_x [g],time_ms,accel_y,accel_z,gyro_x,gyro_y\n"
         "0.5,21.0,1.0,10,0.1,0.2,0.3,0.4\n0.6,21.0,0.5,20,0.1,0.2,0.3,0.4\n"
     )
-    times, samples = read_imu_csv(path, IMU_CHANNELS)
+    with pytest.raises(UnitError, match=r"column 'accel_y' of c.csv \(accel_y\) has no unit"):
+        read_imu_csv(path, IMU_CHANNELS)  # never silently taken for m/s² and rad/s
+    times, samples = read_imu_csv(path, IMU_CHANNELS, units="m/s^2,rad/s")
     np.testing.assert_allclose(times, [0.01, 0.02])
     np.testing.assert_allclose(samples[0], [9.80665, 0.1, 0.2, 0.3, 0.4, 0.5])
 
 
-def test_read_imu_csv__headerless_needs_a_time_column_or_rate(tmp_path: Path) -> None:
+def test_read_imu_csv__headerless_needs_units_and_a_time_column_or_rate(tmp_path: Path) -> None:
     path = tmp_path / "d.csv"
     np.savetxt(path, np.ones((5, 6)), delimiter=",")
     with pytest.raises(ValueError, match=r"no time column.*rate_hz"):
-        read_imu_csv(path, IMU_CHANNELS)
-    times, samples = read_imu_csv(path, IMU_CHANNELS, rate_hz=50.0)
+        read_imu_csv(path, IMU_CHANNELS, units="m/s^2,rad/s")
+    with pytest.raises(UnitError, match="no header, so its units are unknown"):
+        read_imu_csv(path, IMU_CHANNELS, rate_hz=50.0)
+    times, samples = read_imu_csv(path, IMU_CHANNELS, rate_hz=50.0, units="m/s^2,rad/s")
     np.testing.assert_allclose(times, np.arange(5) / 50.0)
     assert samples.shape == (5, 6)
 

@@ -1,54 +1,11 @@
-"""Resampling, windowing and channel/unit mapping of raw IMU samples."""
+"""Resampling and windowing of raw IMU samples (units: tests/test_units.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from comodo_live.records import DEG_TO_RAD, G_TO_MS2
-from comodo_live.runtime.signal import (
-    ChannelError,
-    StreamWindower,
-    canonical_channel,
-    check_channel_count,
-    offline_windows,
-    resample,
-    unit_factor,
-)
-
-
-def test_unit_factor__converts_to_contract_units() -> None:
-    assert unit_factor("accel_x", "g") == G_TO_MS2
-    assert unit_factor("accel_y", "m/s^2") == 1.0
-    assert unit_factor("gyro_z", "deg/s") == DEG_TO_RAD
-    assert unit_factor("gyro_z", "rad_s") == 1.0
-    with pytest.raises(ChannelError, match="unit 'furlong' of channel 'accel_x'"):
-        unit_factor("accel_x", "furlong")
-
-
-@pytest.mark.parametrize(
-    ("label", "expected"),
-    [
-        ("accel_x", "accel_x"),
-        ("AccY", "accel_y"),
-        ("gyro_z_deg_s", "gyro_z"),
-        ("gx", "gyro_x"),
-        ("accel_x_m_s2", "accel_x"),
-        ("time_s", None),
-        ("temperature", None),
-    ],
-)
-def test_canonical_channel__recognises_common_labels(label: str, expected: str | None) -> None:
-    assert canonical_channel(label) == expected
-
-
-def test_check_channel_count__names_expected_and_found() -> None:
-    with pytest.raises(
-        ChannelError, match=r"stream X has 3 IMU channels, expected 6 \(accel_x, .*gyro_z\)"
-    ):
-        check_channel_count(
-            3, ("accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z"), "stream X"
-        )
+from comodo_live.runtime.signal import ChannelError, StreamWindower, offline_windows, resample
 
 
 def test_resample__linear_interpolation_onto_grid() -> None:
