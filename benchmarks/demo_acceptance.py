@@ -47,6 +47,7 @@ from comodo_live.learning.state import load_state
 from comodo_live.metrics import read_metrics
 from comodo_live.records import PairedWindow
 from comodo_live.session.controller import Controller
+from drivers.sources import make_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -110,7 +111,7 @@ def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         args.config,
         [*args.set, "source.mode=demo", f"session.root={root}", "session.name=acceptance"],
     )
-    ctl = Controller(config)
+    ctl = Controller(config, sources_factory=make_sources)
     tap = WindowTap()
     ctl.add_window_listener(tap)
     t0 = time.monotonic()
@@ -245,7 +246,7 @@ def run_gopro(args: argparse.Namespace, root: Path) -> dict[str, Any]:
             "session.name=gopro",
         ],
     )
-    ctl = Controller(config)
+    ctl = Controller(config, sources_factory=make_sources)
     t0 = time.monotonic()
     ctl.start()
     try:

@@ -27,6 +27,7 @@ import numpy as np
 from comodo_live.config import load_config
 from comodo_live.metrics import read_metrics
 from comodo_live.session.controller import Controller
+from drivers.sources import make_sources
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_acceptance import RESULTS, machine
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(
         overrides=[*args.set, "source.mode=demo", f"session.root={root}", "session.record=true"]
     )
-    ctl = Controller(config)
+    ctl = Controller(config, sources_factory=make_sources)
     started = time.monotonic()
     ctl.start()
     samples: list[dict[str, Any]] = []

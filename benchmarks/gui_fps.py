@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from comodo_live.config import load_config
     from comodo_live.session.controller import Controller
+    from drivers.sources import make_sources
     from gui.demo_user import DemoUser, wait_until
     from gui.main_window import MainWindow
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 "imu.rate_hz": args.imu_rate_hz,
             }
         )
-        controller = Controller(config)
+        controller = Controller(config, sources_factory=make_sources)
         window = MainWindow(controller)
         try:
             controller.start()

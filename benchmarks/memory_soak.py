@@ -27,6 +27,7 @@ import pylsl
 
 from comodo_live.config import load_config
 from comodo_live.session.controller import Controller
+from drivers.sources import make_sources
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_acceptance import RESULTS, machine
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides=[*args.set, "source.mode=demo", f"session.root={root}", "session.name=soak"]
     )
     duration = args.minutes * 60.0
-    ctl = Controller(config)
+    ctl = Controller(config, sources_factory=make_sources)
     samples: list[dict[str, Any]] = []
     result: dict[str, Any] = {
         "schema": "memory_soak/1",

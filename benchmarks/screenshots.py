@@ -1,11 +1,12 @@
 """Screenshots of the window on the synthetic demo, one per mode (offscreen, real engine).
 
-    python -m gui.screenshots --out docs/screenshots
+    python benchmarks/screenshots.py --out docs/screenshots
 
 Modes: ``labelling`` (camera on, an activity button held), ``camera_on_training`` (camera on,
 every demo activity labelled once, the student training), ``camera_off_privacy`` (privacy mode,
 IMU-only recognition). The engine runs the real demo drivers, teacher and trainer; the session
-folder goes to a temporary directory unless ``--session-root`` is given.
+folder goes to a temporary directory unless ``--session-root`` is given. Docs tooling, not part of
+the ``gui`` package (it runs the engine, hence torch, which the GUI never imports).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m gui.screenshots", description=__doc__.split("\n")[0]
+        prog="python benchmarks/screenshots.py", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"), help="output folder")
     parser.add_argument(
@@ -53,6 +54,7 @@ def take_screenshots(
     import comodo_live  # noqa: F401  (machine-scoped LSL before pylsl)
     from comodo_live.config import load_config
     from comodo_live.session.controller import Controller
+    from drivers.sources import make_sources
     from gui.demo_user import DemoUser, wait_for, wait_until
     from gui.main_window import MainWindow
 
@@ -64,7 +66,7 @@ def take_screenshots(
             "session.name": "screenshots",
         }
     )
-    controller = Controller(config)
+    controller = Controller(config, sources_factory=make_sources)
     window = MainWindow(controller)
     window.resize(*size)
     out.mkdir(parents=True, exist_ok=True)

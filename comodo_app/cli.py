@@ -16,7 +16,6 @@ Ctrl+C / SIGTERM or after ``--duration`` seconds (or at the end of a non-looping
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import math
 import signal
@@ -25,12 +24,15 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comodo_live.config import AppConfig, ConfigError, load_config
 from comodo_live.learning.seed import is_package
 from comodo_live.session.demo_labeller import DemoLabeller
 from comodo_live.session.snapshot import EngineSnapshot
+
+if TYPE_CHECKING:  # the controller (torch) and pylsl load only once the flags are applied
+    from comodo_live.session.controller import Controller
 
 REPLAY_DRAIN_S = 3.0  # after a replay ends, let the last windows through
 
@@ -269,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         if package is None:
             return 2
     from comodo_live.session.controller import Controller
+    from drivers.sources import make_sources
 
-    controller = Controller(config, package=package)
+    controller = Controller(config, sources_factory=make_sources, package=package)
     labeller = None
     if args.demo_labels is not None:
         if config.source.mode != "demo":
@@ -285,17 +288,17 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 print(f"error: {exc}", file=sys.stderr, flush=True)
                 return 1
-        return _run_window(controller, config, args)
+        return _run_window(controller, args)
     finally:
         if labeller is not None:
             labeller.stop()
 
 
-def _run_window(controller: Any, config: AppConfig, args: argparse.Namespace) -> int:
-    run = importlib.import_module("gui.app").run  # the window: imported only without --headless
+def _run_window(controller: Controller, args: argparse.Namespace) -> int:
+    from gui.app import run  # the window (Qt): imported only without --headless
 
     if args.camera_off_after is not None:
         threading.Thread(
             target=_camera_off_later, args=(controller, args.camera_off_after), daemon=True
         ).start()
-    return int(run(controller, config, duration_s=args.duration))
+    return int(run(controller, duration_s=args.duration))

@@ -12,7 +12,6 @@ import sys
 import time
 import traceback
 from types import TracebackType
-from typing import Any
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
@@ -23,13 +22,7 @@ from gui.main_window import MainWindow
 log = logging.getLogger(__name__)
 
 
-def _refresh_ms(config: Any) -> int:
-    gui_config = getattr(config, "gui", None)
-    value = getattr(gui_config, "refresh_ms", None) if gui_config is not None else None
-    return int(value) if value is not None else 25
-
-
-def run(controller: Controller, config: Any = None, duration_s: float | None = None) -> int:
+def run(controller: Controller, duration_s: float | None = None) -> int:
     """Open the window on ``controller``, start it, and run the Qt event loop.
 
     Closing the window (or Ctrl+C, or ``duration_s`` elapsing) stops the polling, then the
@@ -37,7 +30,6 @@ def run(controller: Controller, config: Any = None, duration_s: float | None = N
 
     Args:
         controller: the engine controller (not yet started, or already running).
-        config: the app config; ``config.gui.refresh_ms`` is used when present.
         duration_s: close the window after this many seconds (None: run until closed).
 
     Returns:
@@ -48,7 +40,7 @@ def run(controller: Controller, config: Any = None, duration_s: float | None = N
         raise ValueError(f"duration_s must be > 0 s or None, got {duration_s}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("comodo-live")
-    window = MainWindow(controller, refresh_ms=_refresh_ms(config))
+    window = MainWindow(controller)
 
     def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         # A bug in a slot is reported in the window instead of aborting the process.
@@ -82,7 +74,7 @@ def run(controller: Controller, config: Any = None, duration_s: float | None = N
 
 def _start(controller: Controller, window: MainWindow) -> bool:
     """Start the engine; a failure is shown in the window (which stays usable), not raised."""
-    if getattr(controller, "running", False):
+    if controller.running:
         return True
     t0 = time.monotonic()
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QImage, QPixmap
@@ -21,7 +23,9 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
         raise ValueError(f"rgb must be (H, W, 3) uint8, got shape {rgb.shape} dtype {rgb.dtype}")
     rgb = np.ascontiguousarray(rgb)
     height, width, _ = rgb.shape
-    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    # PyQt6 reads any buffer; its stub names only bytes (a cast, not a copy of the pixels)
+    pixels = cast(bytes, rgb.data)
+    image = QImage(pixels, width, height, 3 * width, QImage.Format.Format_RGB888)
     return image.copy()  # detach from the numpy buffer
 
 

@@ -1,7 +1,8 @@
 """The slice of the engine controller the window uses (structural type, no implementation).
 
-The real implementation is :class:`comodo_live.session.controller.EngineController`; this
-Protocol only documents what the GUI calls, so the GUI never has to import the engine (and torch).
+The real implementation is :class:`comodo_live.session.controller.Controller` (``comodo_app``
+hands it to :func:`gui.app.run`, where mypy checks it against this Protocol); the GUI never has to
+import the engine (and torch).
 Every command is called from the Qt thread and must return quickly (work runs in engine threads).
 """
 
@@ -16,6 +17,9 @@ from comodo_live.session.snapshot import EngineSnapshot
 
 class Controller(Protocol):
     """Commands and queries of the engine controller used by :class:`gui.main_window.MainWindow`."""
+
+    @property
+    def running(self) -> bool: ...
 
     def start(self) -> None: ...
 

@@ -8,11 +8,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import ParamSpec
 
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
-from PyQt6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from comodo_live.session.snapshot import EngineSnapshot
 from gui.activities_panel import ActivitiesPanel
@@ -24,9 +24,11 @@ from gui.imu_panel import ImuPanel
 from gui.learning_panel import LearningPanel
 from gui.log_pane import LogPane, new_errors
 from gui.prediction_panel import PredictionPanel
+from gui.qt import present
 from gui.streams_panel import StreamsPanel
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
 SLOW_EVERY = 8  # ticks between refreshes of the slow panels (streams, learning, controls)
 
 
@@ -60,11 +62,12 @@ class MainWindow(QMainWindow):
         if not 20 <= refresh_ms <= 50:
             raise ValueError(f"refresh_ms must be in [20, 50] ms, got {refresh_ms}")
         self.controller = controller
+        self.status_bar = present(self.statusBar(), "status bar")
         self.stop_on_close = stop_on_close
         self.imu_window_s = imu_window_s
         self.setWindowTitle("comodo-live")
         self.resize(1440, 900)
-        self.streams = StreamsPanel(on_select=self._select_stream)
+        self.streams = StreamsPanel()
         self.camera = CameraPanel()
         self.controls = ControlsPanel()
         self.activities = ActivitiesPanel()
@@ -77,8 +80,8 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self.camera_state = QLabel()
         self.fps_label = QLabel()
-        self.statusBar().addPermanentWidget(self.camera_state)
-        self.statusBar().addPermanentWidget(self.fps_label)
+        self.status_bar.addPermanentWidget(self.camera_state)
+        self.status_bar.addPermanentWidget(self.fps_label)
         self.frame_counter = FrameCounter(self.imu.accel_plot.viewport())
         self.snapshot: EngineSnapshot | None = None
         self.ticks = 0
@@ -112,23 +115,25 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(outer)
 
     def _connect(self) -> None:
-        c, a = self.controls, self.activities
-        c.camera_toggled.connect(lambda on: self.command("set_camera", on))
+        c, a, ctl = self.controls, self.activities, self.controller
+        c.camera_toggled.connect(lambda on: self.command(ctl.set_camera, bool(on)))
         c.recording_toggled.connect(
-            lambda on: self.command("start_recording" if on else "stop_recording")
+            lambda on: self.command(ctl.start_recording if on else ctl.stop_recording)
         )
-        c.export_requested.connect(lambda path: self.command("start_export", path))
-        c.replay_requested.connect(lambda path: self.command("open_replay", path))
-        a.activity_added.connect(lambda name: self.command("add_activity", name))
-        a.activity_renamed.connect(lambda old, new: self.command("rename_activity", old, new))
-        a.activity_deleted.connect(lambda name: self.command("delete_activity", name))
-        a.label_started.connect(lambda name: self.command("start_label", name))
-        a.label_stopped.connect(lambda: self.command("stop_label"))
-        a.personalise_requested.connect(lambda: self.command("start_personalise"))
+        c.export_requested.connect(lambda path: self.command(ctl.start_export, str(path)))
+        c.replay_requested.connect(lambda path: self.command(ctl.open_replay, str(path)))
+        a.activity_added.connect(lambda name: self.command(ctl.add_activity, str(name)))
+        a.activity_renamed.connect(
+            lambda old, new: self.command(ctl.rename_activity, str(old), str(new))
+        )
+        a.activity_deleted.connect(lambda name: self.command(ctl.delete_activity, str(name)))
+        a.label_started.connect(lambda name: self.command(ctl.start_label, str(name)))
+        a.label_stopped.connect(lambda: self.command(ctl.stop_label))
+        a.personalise_requested.connect(lambda: self.command(ctl.start_personalise))
 
     def _build_menu(self) -> None:
         def action(
-            menu: Any, text: str, keys: tuple[str, ...], slot: Callable[[], None]
+            menu: QMenu, text: str, keys: tuple[str, ...], slot: Callable[[], object]
         ) -> QAction:
             act = QAction(text, self)
             act.setShortcuts([QKeySequence(k) for k in keys])
@@ -137,7 +142,7 @@ class MainWindow(QMainWindow):
             menu.addAction(act)
             return act
 
-        session = self.menuBar().addMenu("&Session")
+        session = present(present(self.menuBar(), "menu bar").addMenu("&Session"), "Session menu")
         self.privacy_action = action(
             session, "Camera on/off (privacy mode)", PRIVACY_SHORTCUTS, self.controls.toggle_camera
         )
@@ -147,27 +152,25 @@ class MainWindow(QMainWindow):
         session.addSeparator()
         action(session, "Quit", ("Ctrl+Q",), self.close)
 
-    def command(self, name: str, *args: Any) -> None:
-        """Call ``controller.<name>(*args)``; a failure goes to the log and status bar."""
-        self.log_pane.log("info", f"{name}({', '.join(map(repr, args))})")
+    def command(self, method: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Call one controller command (e.g. ``self.command(ctl.start_label, "walking")``: the
+        arguments are type-checked against the :class:`~gui.controller_protocol.Controller`
+        method); logged, and a failure goes to the log and status bar."""
+        name = getattr(method, "__name__", repr(method))
+        shown = [*map(repr, args), *(f"{k}={v!r}" for k, v in kwargs.items())]
+        self.log_pane.log("info", f"{name}({', '.join(shown)})")
         try:
-            getattr(self.controller, name)(*args)
+            method(*args, **kwargs)
         except Exception as exc:
             self.report_error(f"{name} failed: {exc!r}")
             if os.environ.get("COMODO_RAISE") == "1":
                 raise
 
-    def _select_stream(self, stream_type: str, source_id: str) -> None:
-        if hasattr(self.controller, "select_stream"):
-            self.command("select_stream", stream_type, source_id)
-        else:
-            self.report_error("this engine cannot switch streams while running")
-
     def report_error(self, message: str) -> None:
         """Show ``message`` in the status bar and the log pane."""
         log.error(message)
         self.log_pane.log("error", message)
-        self.statusBar().showMessage(f"⚠ {message}", 15000)
+        self.status_bar.showMessage(f"⚠ {message}", 15000)
 
     def refresh(self) -> None:
         """One QTimer tick: poll the controller and update the panels (never raises to Qt)."""
@@ -222,7 +225,7 @@ class MainWindow(QMainWindow):
         if self.timer.isActive():
             self.timer.stop()
             if self.stop_on_close:
-                self.statusBar().showMessage("stopping the engine and finalising the recording…")
+                self.status_bar.showMessage("stopping the engine and finalising the recording…")
                 t0 = time.monotonic()
                 self.controller.stop()
                 log.info("engine stopped in %.1f s", time.monotonic() - t0)

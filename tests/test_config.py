@@ -53,7 +53,7 @@ def test_config__replace_is_validated() -> None:
     [
         ("trainer.lr=-1", r"trainer.lr = -1.0 is out of range; valid range: \[1e-07, 1.0\]"),
         ("window.hop_s=3", r"window.hop_s = 3.0 .*window.window_s = 2.0"),
-        ("camera.video_codec=avc1", r"camera.video_codec = 'avc1' is invalid; valid values"),
+        ("source.mode=webcam", r"source.mode = 'webcam' is invalid; valid values"),
         ("trainer.batch_size=2.5", r"trainer.batch_size = 2.5 is invalid; expected an integer"),
         ("trainer.augment=3", r"trainer.augment = 3 is invalid; valid values: true or false"),
         ("window.nope=1", r"unknown config key window.nope; valid keys in \[window\]"),

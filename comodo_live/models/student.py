@@ -167,13 +167,9 @@ class ImuStudent(nn.Module):
 
 
 def build_student(config: dict[str, Any]) -> nn.Module:
-    """Rebuild a student from its ``.config`` (``type``: ``"cnn"`` default, or ``"mantis"``)."""
+    """Rebuild a student from its ``.config`` (``type``: ``"cnn"``, the default)."""
     config = dict(config)
     kind = config.pop("type", STUDENT_TYPE)
     if kind == STUDENT_TYPE:
         return ImuStudent(**config)
-    if kind == "mantis":
-        from comodo_live.models.mantis import MantisStudent
-
-        return MantisStudent(**config)
-    raise ValueError(f"config['type'] must be 'cnn' or 'mantis', got {kind!r}")
+    raise ValueError(f"config['type'] must be {STUDENT_TYPE!r}, got {kind!r}")

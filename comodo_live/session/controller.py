@@ -31,7 +31,7 @@ from comodo_live.records import PairedWindow
 from comodo_live.session import folder as session_files
 from comodo_live.session.housekeeping import Housekeeper
 from comodo_live.session.snapshot import EngineSnapshot
-from comodo_live.session.sources import Sources, make_marker_outlet, make_sources
+from comodo_live.session.sources import Sources, make_marker_outlet, replay_only_sources
 from comodo_live.session.streams import EngineStreams
 from comodo_live.worker import raise_errors
 
@@ -43,8 +43,10 @@ class Controller:
 
     Args:
         config: the app configuration (``config.source.mode``: live, demo or replay).
-        sources_factory: builds the sources instead of ``config.source.mode`` (e.g. a custom
-            LSL publisher): called as ``factory(config, engine_marker_outlet)``.
+        sources_factory: builds the sources of ``config.source.mode``, called as
+            ``factory(config, engine_marker_outlet)``: :func:`drivers.sources.make_sources`
+            (demo, live, replay; what the app passes) or a custom LSL publisher. Default: the
+            core's replay-only builder (demo and live sources are drivers).
         package: an already validated :class:`~comodo_live.export.load.ImportedModel` to start
             from (default: loaded at the first start when ``session.resume`` names an exported
             package folder). Its student and window settings override ``config``'s.
@@ -58,7 +60,7 @@ class Controller:
     ) -> None:
         self.config = config
         self._package = package  # an ImportedModel (engine/seed.py) to start the session from
-        self._sources_factory = sources_factory or make_sources
+        self._sources_factory = sources_factory or replay_only_sources
         self._window_listeners: list[Callable[[PairedWindow], None]] = []
         self.labels = LabelStore(config.predictor.max_windows_per_activity)
         self.board = PredictionBoard(config.predictor.history)
@@ -413,12 +415,6 @@ class Controller:
                 self.start()
 
         self._in_background("open-replay", switch)
-
-    def select_stream(self, stream_type: str, source_id: str) -> None:
-        """Stream picker: the engine reads exactly the streams of its own sources (no-op)."""
-        self.report_error(
-            f"stream selection is fixed by the session's sources ({stream_type}: {source_id})"
-        )
 
     # --- queries ------------------------------------------------------------------------------
     def imu_plot_data(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""LiveSources: the microphone recorded with a live session; an IMU already on LSL (``lsl:ID``)."""
+"""drivers.sources.LiveSources: the microphone recorded with a live session; an IMU already on LSL (``lsl:ID``)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ import pyxdf
 from comodo_live.config import ConfigError
 from comodo_live.records import PairedWindow
 from comodo_live.session.controller import Controller
-from comodo_live.session.sources import LiveSources
 from comodo_live.streams.resolve import StreamNotFoundError
 from drivers.imu import ImuDriver, SyntheticImuSource
+from drivers.sources import LiveSources, make_sources
 from tests.drivers.pulse import pulse_null_sink  # noqa: F401  (fixture)
-
-from .conftest import fast_config, wait_for
+from tests.engine_fixtures import fast_config, wait_for
 
 pytestmark = pytest.mark.lsl
 
@@ -48,7 +47,7 @@ def test_live_sources__audio_stream_listed_and_recorded(
     pulse_null_sink: None,  # noqa: F811
 ) -> None:
     config = fast_config(tmp_path, **LIVE, audio__enabled=True, audio__rate_hz=16000)
-    ctl = Controller(config)
+    ctl = Controller(config, sources_factory=make_sources)
     ctl.start()
     try:
         audio = [s for s in ctl.snapshot().streams if s.type == "Audio"]
@@ -74,7 +73,7 @@ def test_live_sources__lsl_imu_stream_feeds_windows(tmp_path: Path, source_id: s
     try:
         config = fast_config(tmp_path, **{**LIVE, "imu__source": f"lsl:{source_id}"})
         config = config.replace({"session.record": False})
-        ctl = Controller(config)
+        ctl = Controller(config, sources_factory=make_sources)
         windows: list[PairedWindow] = []
         ctl.add_window_listener(windows.append)
         ctl.start()
@@ -98,7 +97,7 @@ def test_live_sources__missing_lsl_imu_stream_is_a_clear_error(
     config = fast_config(
         tmp_path, **{**LIVE, "imu__source": f"lsl:{source_id}"}, session__resolve_timeout_s=0.5
     )
-    ctl = Controller(config.replace({"session.record": False}))
+    ctl = Controller(config.replace({"session.record": False}), sources_factory=make_sources)
     with pytest.raises(StreamNotFoundError, match=source_id):
         ctl.start()
     assert not ctl.running

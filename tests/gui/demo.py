@@ -19,6 +19,7 @@ def demo_controller(root: Path, record: bool = False, **overrides: Any):
     """A (not yet started) :class:`comodo_live.session.controller.Controller` on the demo."""
     from comodo_live.config import load_config
     from comodo_live.session.controller import Controller
+    from drivers.sources import make_sources
 
     values = {**FAST_START, "session.root": str(root), "session.record": record, **overrides}
-    return Controller(load_config(overrides=values))
+    return Controller(load_config(overrides=values), sources_factory=make_sources)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_run__duration_closes_window_and_stops_engine(qapp, tmp_path) -> None:
     controller = demo_controller(tmp_path)
     t0 = time.monotonic()
-    assert run(controller, None, duration_s=4.0) == 0
+    assert run(controller, duration_s=4.0) == 0
     assert not controller.running
     assert time.monotonic() - t0 < 60
     assert (controller.session_dir / "config.toml").is_file()
@@ -32,7 +32,7 @@ def test_run__sigint_closes_cleanly(qapp, tmp_path) -> None:
     controller = demo_controller(tmp_path)
     QTimer.singleShot(4000, lambda: os.kill(os.getpid(), signal.SIGINT))
     t0 = time.monotonic()
-    assert run(controller, None, duration_s=60.0) == 0  # Ctrl+C, well before the duration
+    assert run(controller, duration_s=60.0) == 0  # Ctrl+C, well before the duration
     assert time.monotonic() - t0 < 40
     assert not controller.running
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
@@ -40,7 +40,7 @@ def test_run__sigint_closes_cleanly(qapp, tmp_path) -> None:
 
 def test_run__rejects_bad_duration(qapp, tmp_path) -> None:
     with pytest.raises(ValueError, match="duration_s must be > 0"):
-        run(demo_controller(tmp_path), None, duration_s=0.0)
+        run(demo_controller(tmp_path), duration_s=0.0)
 
 
 def test_app_py__demo_window_smoke(tmp_path) -> None:
@@ -75,6 +75,6 @@ def test_run__engine_start_failure_is_shown_not_raised(qapp, tmp_path, monkeypat
         tmp_path, **{"source.mode": "replay", "source.replay_path": str(tmp_path / "missing.xdf")}
     )
     with caplog.at_level("ERROR", logger="gui.app"):
-        assert run(controller, None, duration_s=1.5) == 1
+        assert run(controller, duration_s=1.5) == 1
     assert "the engine failed to start" in caplog.text and "missing.xdf" in caplog.text
     assert not controller.running

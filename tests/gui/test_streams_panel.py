@@ -10,33 +10,19 @@ def _stream(source_id: str, health: str = "ok", kind: str = "IMU", selected: boo
 
 
 def test_streams_panel__rows_and_health_lights(qtbot) -> None:
-    panel = StreamsPanel(on_select=lambda *_: None)
+    panel = StreamsPanel()
     qtbot.addWidget(panel)
     streams = (_stream("a"), _stream("c", "missing", "VideoFrameIndex"))
     panel.update_streams(streams)
     assert panel.table.rowCount() == 2
     assert panel.health_of("IMU") == ["ok"] and panel.health_of("VideoFrameIndex") == ["missing"]
     assert panel.table.item(1, 0).foreground().color().name() == health_color("missing")
-    assert panel.pickers == {}  # one candidate per type: no picker
     panel.update_streams((_stream("a", "laggy"), streams[1]))
     assert panel.health_of("IMU") == ["laggy"]
 
 
-def test_streams_panel__picker_when_several_candidates(qtbot) -> None:
-    chosen: list[tuple[str, str]] = []
-    panel = StreamsPanel(on_select=lambda kind, sid: chosen.append((kind, sid)))
-    qtbot.addWidget(panel)
-    panel.update_streams((_stream("a"), _stream("b", selected=False)))
-    combo = panel.pickers["IMU"]
-    assert combo.count() == 2 and combo.currentData() == "a"
-    combo.activated.emit(1)
-    assert chosen == [("IMU", "b")]
-    panel.update_streams((_stream("a", selected=False), _stream("b")))  # engine switched
-    assert combo.currentData() == "b"
-
-
 def test_streams_panel__camera_stream_off_in_privacy_mode(qtbot) -> None:
-    panel = StreamsPanel(on_select=lambda *_: None)
+    panel = StreamsPanel()
     qtbot.addWidget(panel)
     streams = (_stream("imu"), _stream("cam", "missing", "VideoFrameIndex"))
     panel.update_streams(streams, camera_on=False)

@@ -19,6 +19,7 @@ from comodo_live.learning.predictor import PredictorModel
 from comodo_live.learning.refit import encode_windows
 from comodo_live.learning.state import load_state
 from comodo_live.session.controller import Controller
+from drivers.sources import make_sources
 
 from .conftest import synthetic_window, wait_for
 
@@ -57,7 +58,7 @@ def _accuracy(model: PredictorModel, seed: int = 7, per_kind: int = 10) -> float
 
 @pytest.fixture
 def controller(tmp_path: Path, config: AppConfig) -> Iterator[Controller]:
-    ctrl = Controller(config)
+    ctrl = Controller(config, sources_factory=make_sources)
     checkpoint = tmp_path / "checkpoints" / "latest.pt"
     ctrl.pipeline = Pipeline(config, ctrl.labels, ctrl.board, checkpoint)
     ctrl.pipeline.start()
@@ -95,7 +96,7 @@ def test_controller__personalise_with_too_few_labels_reports_an_error(
 
 
 def test_controller__personalise_without_a_session_reports_an_error(config: AppConfig) -> None:
-    ctrl = Controller(config)
+    ctrl = Controller(config, sources_factory=make_sources)
     with pytest.raises(ValueError, match="running session"):
         ctrl.start_personalise()
     assert "running session" in ctrl.snapshot().errors[-1]

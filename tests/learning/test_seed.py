@@ -16,6 +16,7 @@ from comodo_app import cli
 from comodo_live.learning.state import load_state
 from comodo_live.runtime.package import PackageError
 from comodo_live.session.controller import Controller
+from drivers.sources import make_sources
 from tests.export.factory import ACTIVITIES, build_package
 
 from .conftest import fast_config
@@ -54,7 +55,7 @@ def test_seed__controller_starts_from_an_exported_package(package: Path, tmp_pat
     assert sorted(activities) == sorted(ACTIVITIES)
     config = fast_config(tmp_path, session__record=False, session__resume=str(package))
     assert config.student.embed_dim != 32  # the package's student (32) overrides the config
-    ctl = Controller(config)
+    ctl = Controller(config, sources_factory=make_sources)
     ctl.set_camera(False)  # no teacher pairs → no training step: weights stay the package's
     ctl.start()
     try:
@@ -101,7 +102,10 @@ def test_seed__foreign_package_refused_by_the_controller(tmp_path: Path) -> None
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "manifest.json").write_text(json.dumps({"format": "someone-else", "files": {}}))
-    ctl = Controller(fast_config(tmp_path, session__record=False, session__resume=str(foreign)))
+    ctl = Controller(
+        fast_config(tmp_path, session__record=False, session__resume=str(foreign)),
+        sources_factory=make_sources,
+    )
     with pytest.raises(PackageError, match="format"):
         ctl.start()
     assert not ctl.running and ctl.session_dir is None

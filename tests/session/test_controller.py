@@ -15,7 +15,7 @@ import torch
 
 from comodo_live.learning.state import load_state
 from comodo_live.session.controller import Controller
-from comodo_live.session.sources import DemoSources
+from drivers.sources import DemoSources, make_sources
 
 from .conftest import fast_config, wait_for
 
@@ -32,7 +32,7 @@ def _video_frames(path: Path) -> int:
 
 
 def test_controller__privacy_mode_stops_every_frame_downstream(tmp_path: Path) -> None:
-    ctl = Controller(fast_config(tmp_path))
+    ctl = Controller(fast_config(tmp_path), sources_factory=make_sources)
     ctl.start()
     try:
         assert ctl.streams is not None and ctl.pipeline is not None and ctl.sources is not None
@@ -129,7 +129,7 @@ def test_controller__nan_in_imu_stream_neither_crashes_nor_poisons(tmp_path: Pat
 
 def test_controller__restart_resumes_from_the_checkpoint(tmp_path: Path) -> None:
     config = fast_config(tmp_path, session__record=False)
-    first = Controller(config)
+    first = Controller(config, sources_factory=make_sources)
     first.start()
     try:
         first.add_activity("sitting")
@@ -142,7 +142,7 @@ def test_controller__restart_resumes_from_the_checkpoint(tmp_path: Path) -> None
         first.stop()
     assert first.session_dir is not None
     saved = load_state(first.session_dir / "checkpoints" / "latest.pt")
-    second = Controller(config.replace({"session.resume": "latest"}))
+    second = Controller(config.replace({"session.resume": "latest"}), sources_factory=make_sources)
     second.start()
     try:
         pipeline = second.pipeline
@@ -168,7 +168,7 @@ def test_controller__restart_resumes_from_the_checkpoint(tmp_path: Path) -> None
 
 
 def test_controller__activity_commands_and_snapshot(tmp_path: Path) -> None:
-    ctl = Controller(fast_config(tmp_path, session__record=False))
+    ctl = Controller(fast_config(tmp_path, session__record=False), sources_factory=make_sources)
     assert ctl.snapshot().activities == ()  # valid before start
     ctl.start()
     try:
@@ -197,7 +197,7 @@ def test_controller__activity_commands_and_snapshot(tmp_path: Path) -> None:
 
 
 def test_controller__export_runs_in_the_background(tmp_path: Path) -> None:
-    ctl = Controller(fast_config(tmp_path, session__record=False))
+    ctl = Controller(fast_config(tmp_path, session__record=False), sources_factory=make_sources)
     ctl.start()
     try:
         for name in ("walking", "sitting"):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from comodo_live.session.controller import Controller
+from drivers.sources import make_sources
 from comodo_live.session.demo_labeller import DemoLabeller
 from tests.engine_fixtures import fast_config
 
@@ -21,7 +22,7 @@ def test_demo_labeller__labels_every_scripted_activity_once(tmp_path: Path) -> N
     config = fast_config(
         tmp_path, session__record=False, demo__activities=["walking", "sitting", "running"]
     )
-    controller = Controller(config)
+    controller = Controller(config, sources_factory=make_sources)
     labeller = DemoLabeller(controller, label_s=2.0, settle_s=0.5)
     with controller, labeller:
         deadline = time.monotonic() + 40.0

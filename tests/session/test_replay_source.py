@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from comodo_live.session.controller import Controller
+from drivers.sources import make_sources
 
 from .conftest import fast_config
 
@@ -26,7 +27,7 @@ def _wait(condition: Any, timeout_s: float = 20.0) -> bool:
 
 
 def test_replay_source__recorded_demo_replays_through_the_engine(tmp_path: Path) -> None:
-    recorder = Controller(fast_config(tmp_path / "first"))
+    recorder = Controller(fast_config(tmp_path / "first"), sources_factory=make_sources)
     recorder.start()
     try:
         recorder.start_label("walking")

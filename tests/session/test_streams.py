@@ -11,6 +11,7 @@ import pytest
 
 from comodo_app import cli
 from comodo_live.session.controller import Controller
+from drivers.sources import make_sources
 
 from .conftest import fast_config
 
@@ -30,7 +31,7 @@ def test_streams__external_marker_stream_labels_windows(tmp_path: Path, source_i
     info = pylsl.StreamInfo("OtherLabMarkers", "Markers", 1, 0, "string", source_id)
     outlet = pylsl.StreamOutlet(info)
     config = fast_config(tmp_path, session__record=False, session__marker_source_ids=(source_id,))
-    ctl = Controller(config)
+    ctl = Controller(config, sources_factory=make_sources)
     ctl.start()
     try:
         assert any(s.source_id == source_id for s in ctl.snapshot().streams)
