@@ -82,7 +82,6 @@ class CameraConfig:
         fps_hz: capture rate, frames/s.
         on_at_start: camera on when the session starts (False: start in privacy mode).
         record_video: write the session video file while recording.
-        video_codec: FourCC for the session video file (mp4v, MJPG, XVID, FFV1).
     """
 
     source: str = "0"
@@ -91,9 +90,6 @@ class CameraConfig:
     fps_hz: float = field(default=15.0, metadata=_rng(1.0, 120.0))
     on_at_start: bool = True
     record_video: bool = True
-    video_codec: str = field(
-        default="MJPG", metadata=_rng(choices=("mp4v", "MJPG", "XVID", "FFV1"))
-    )
 
 
 @dataclass(frozen=True)

@@ -200,11 +200,6 @@ class EngineStreams:
             self.sources.stop_video_file()
             recorder.stop()
 
-    def recording_paths(self) -> list[Path]:
-        names = [p.name for p in self.session_dir.glob("session*.xdf")]
-        names += [p.name for p in self.session_dir.glob("video*.avi")]
-        return [self.session_dir / n for n in names]
-
     # --- queries ------------------------------------------------------------------------------
     def imu_plot_data(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
         reader = self.imu_reader
