@@ -73,8 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--resume",
         metavar="latest|PATH",
-        help="resume learning from a session checkpoint, or start from an exported model "
-        "package folder (validated; a tampered or foreign package is refused)",
+        help="resume learning from a session checkpoint ('latest': the newest session whose "
+        "checkpoint reads back; unreadable newer ones are skipped and named; none at all is an "
+        "error, exit 2), or start from an exported model package folder (checked against its "
+        "manifest hashes: integrity, not authenticity)",
     )
     parser.add_argument(
         "--markers",
@@ -190,8 +192,15 @@ def run_headless(controller: Any, args: argparse.Namespace) -> int:
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        controller.start()
+        try:
+            controller.start()
+        except Exception as exc:  # a bad file or setting found at start: nothing was kept
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return 2
         print(f"session folder: {controller.session_dir}", flush=True)
+        resumed = getattr(controller.pipeline, "resumed_from", None)
+        if resumed is not None:
+            print(f"resumed learning from {resumed}", flush=True)
         t0 = time.monotonic()
         next_status = t0 + args.status_every
         duration = args.duration if args.duration is not None else math.inf

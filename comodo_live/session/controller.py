@@ -109,6 +109,7 @@ class Controller:
             if cfg.camera.on_at_start != self._camera_on:  # switched before (re)start: keep it
                 cfg = cfg.replace({"camera.on_at_start": self._camera_on})
             torch.set_num_threads(cfg.trainer.torch_threads)
+            created = self.session_dir is None
             if self.session_dir is None:
                 self.session_dir = session_files.create_session_dir(
                     cfg.session.root, cfg.session.name, cfg
@@ -155,6 +156,9 @@ class Controller:
                 self.started_at = time.monotonic()
             except BaseException:
                 self._teardown()
+                if created:  # a failed first start leaves no folder for a later resume to pick
+                    session_files.remove_session_dir(self.session_dir)
+                    self.session_dir = None
                 raise
 
     def _apply_package(self) -> None:

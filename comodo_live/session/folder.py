@@ -4,11 +4,14 @@ file, ``checkpoints/``, ``metrics.jsonl`` and the session's ``config.toml``."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import time
 from pathlib import Path
 
 from comodo_live.config import AppConfig, dump_toml
+
+logger = logging.getLogger(__name__)
 
 XDF_NAME = "session.xdf"
 VIDEO_NAME = "video.avi"
@@ -16,6 +19,7 @@ METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.toml"
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_NAME = "latest.pt"
+STALE_TEMP_S = 60.0  # a checkpoint temp file older than this belongs to a killed writer
 
 
 def _safe(name: str) -> str:
@@ -38,6 +42,16 @@ def create_session_dir(root: str | Path, name: str, config: AppConfig | None = N
     return path
 
 
+def remove_session_dir(session_dir: str | Path) -> None:
+    """Delete a session folder made by a start that failed (best effort, logged)."""
+    import shutil
+
+    def log(_function: object, path: str, exc_info: tuple[object, BaseException, object]) -> None:
+        logger.warning("could not remove %s of a failed start: %s", path, exc_info[1])
+
+    shutil.rmtree(session_dir, onerror=log)
+
+
 def checkpoint_path(session_dir: str | Path) -> Path:
     """Where a session's resumable checkpoint lives."""
     return Path(session_dir) / CHECKPOINT_DIR / CHECKPOINT_NAME
@@ -46,33 +60,63 @@ def checkpoint_path(session_dir: str | Path) -> Path:
 def resolve_resume(spec: str, root: str | Path, exclude: Path | None = None) -> Path | None:
     """The checkpoint file to resume from.
 
+    ``"latest"`` is the newest session checkpoint under ``root`` that loads: a corrupt or
+    truncated newer one is skipped with a warning naming it, and the one chosen is logged.
+    Checkpoint temp files a killed process left under ``root`` (older than a minute) are removed.
+
     Args:
-        spec: ``""`` (none), ``"latest"`` (newest session under ``root`` with a checkpoint), a
-            session folder, or a checkpoint file.
+        spec: ``""`` (none), ``"latest"`` (newest session under ``root`` with a good checkpoint),
+            a session folder, or a checkpoint file.
         root: folder of session folders.
         exclude: a session folder to ignore for ``"latest"`` (the one just created).
 
     Raises:
-        FileNotFoundError: the named folder/file has no checkpoint.
+        FileNotFoundError: the named folder/file has no checkpoint, or ``"latest"`` found no
+            usable checkpoint under ``root`` (the message lists the ones skipped).
     """
     if not spec:
         return None
     if spec == "latest":
-        candidates = sorted(
-            (
-                p
-                for p in Path(root).glob(f"*/{CHECKPOINT_DIR}/{CHECKPOINT_NAME}")
-                if p.parents[1] != exclude
-            ),
-            key=lambda p: p.stat().st_mtime,
-        )
-        return candidates[-1] if candidates else None
+        return _newest_good(Path(root), exclude)
     path = Path(spec)
     if path.is_dir():
         path = checkpoint_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"session.resume = {spec!r}: no checkpoint at {path}")
     return path
+
+
+def _newest_good(root: Path, exclude: Path | None) -> Path:
+    from comodo_live.training.checkpoint import (  # torch: only when resuming
+        CheckpointError,
+        clean_stale_temps,
+        load_checkpoint,
+    )
+
+    folders = sorted(root.glob(f"*/{CHECKPOINT_DIR}")) if root.is_dir() else []
+    for folder in folders:
+        clean_stale_temps(folder, older_than_s=STALE_TEMP_S)
+    candidates = sorted(
+        (p for p in root.glob(f"*/{CHECKPOINT_DIR}/{CHECKPOINT_NAME}") if p.parents[1] != exclude),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    skipped = []
+    for candidate in candidates:
+        try:
+            load_checkpoint(candidate, "session")
+        except CheckpointError as exc:
+            logger.warning("resume latest: skipping %s", exc)
+            skipped.append(str(candidate))
+            continue
+        note = f" (skipped newer, unreadable: {', '.join(skipped)})" if skipped else ""
+        logger.warning("resume latest: resuming from %s%s", candidate, note)
+        return candidate
+    unreadable = f"; unreadable: {', '.join(skipped)}" if skipped else ""
+    raise FileNotFoundError(
+        f"session.resume = 'latest': no usable session checkpoint under {root}{unreadable} "
+        "(start without --resume for a fresh session)"
+    )
 
 
 def folder_bytes(session_dir: str | Path) -> int:

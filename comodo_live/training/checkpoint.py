@@ -19,6 +19,7 @@ import errno
 import io
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,20 +44,27 @@ def _temp_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
-def clean_stale_temps(folder: str | Path, name: str | None = None) -> list[Path]:
+def clean_stale_temps(
+    folder: str | Path, name: str | None = None, older_than_s: float = 0.0
+) -> list[Path]:
     """Remove ``.<name>.*.tmp`` files a killed writer left in ``folder``; returns them.
-
-    Call it only when no other process writes checkpoints into ``folder``.
 
     Args:
         folder: a checkpoint folder.
         name: destination file name whose temps to remove; None: any checkpoint's.
+        older_than_s: only temps last modified this long ago (0: all — only when no other
+            process writes checkpoints into ``folder``).
     """
     pattern = f".{name}.*.tmp" if name else ".*.tmp"
     removed = []
+    now = time.time()
     for temp in Path(folder).glob(pattern):
         with contextlib.suppress(OSError):
-            if temp.is_file() and not temp.is_symlink():
+            if (
+                temp.is_file()
+                and not temp.is_symlink()
+                and now - temp.stat().st_mtime >= older_than_s
+            ):
                 temp.unlink()
                 removed.append(temp)
     return removed

@@ -1,0 +1,86 @@
+"""Faults and hostile input through the real CLI (subprocesses, real files): resume picks the
+newest good checkpoint, a failed start leaves nothing behind, bad settings are one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from comodo_live.learning.labels import LabelStore
+from comodo_live.learning.pipeline import Pipeline
+from comodo_live.learning.predictions import PredictionBoard
+from comodo_live.session import folder
+
+from .conftest import FAST, fast_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(root: Path, *extra: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    sets = [f"--set={k}={v}" for k, v in FAST.items() if k != "source.mode"]
+    command = [sys.executable, str(ROOT / "app.py"), "--headless", "--root", str(root), *sets]
+    return subprocess.run(
+        [*command, *extra],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COMODO_RAISE": "0"},
+    )
+
+
+def _good_session(root: Path, name: str, age_s: float) -> Path:
+    """A session folder with a real (step-7) checkpoint written ``age_s`` ago."""
+    path = folder.checkpoint_path(root / name)
+    config = fast_config(root)
+    pipeline = Pipeline(config, LabelStore(activities=("walk",)), PredictionBoard(), path)
+    pipeline.trainer.step = 7
+    pipeline.save_checkpoint()
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def _corrupt_session(root: Path, name: str, good: Path) -> Path:
+    path = folder.checkpoint_path(root / name)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(good.read_bytes()[: good.stat().st_size // 2])  # truncated mid-write
+    return path
+
+
+@pytest.mark.lsl
+def test_resume_latest__skips_a_corrupt_newest_and_says_which(tmp_path: Path) -> None:
+    good = _good_session(tmp_path, "20260101-000000-good", 600)
+    corrupt = _corrupt_session(tmp_path, "20260101-000100-bad", good)
+    result = _run(tmp_path, "--demo", "--no-record", "--resume", "latest", "--duration", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"resumed learning from {good}" in result.stdout
+    assert f"skipping checkpoint {corrupt}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_resume_latest__nothing_to_resume_exits_2_and_leaves_no_folder(tmp_path: Path) -> None:
+    root = tmp_path / "recordings"
+    root.mkdir()
+    result = _run(root, "--demo", "--resume", "latest", "--duration", "2")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no usable session checkpoint under" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(root.iterdir()) == []
+
+
+def test_resume_latest__failed_start_writes_no_stub_a_later_resume_would_pick(
+    tmp_path: Path,
+) -> None:
+    good = _good_session(tmp_path, "20260101-000000-good", 600)
+    _corrupt_session(tmp_path, "20260101-000100-bad", good)
+    good.unlink()  # only the corrupt one is left
+    before = sorted(tmp_path.iterdir())
+    result = _run(tmp_path, "--demo", "--resume", "latest", "--duration", "2")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) <= 2  # the skip warning + the error
+    assert sorted(tmp_path.iterdir()) == before  # no new (stub) session folder
