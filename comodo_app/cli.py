@@ -26,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from comodo_app.checks import input_problem
 from comodo_live.config import AppConfig, ConfigError, load_config
 from comodo_live.learning.seed import is_package
 from comodo_live.session.demo_labeller import DemoLabeller
@@ -39,7 +40,7 @@ REPLAY_DRAIN_S = 3.0  # after a replay ends, let the last windows through
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python app.py",
+        prog="comodo-live run",
         description="comodo-live: continual video→IMU distillation, IMU-only recognition.",
     )
     source = parser.add_mutually_exclusive_group()
@@ -268,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args)
     except ConfigError as exc:
         parser.error(str(exc))
+    if problem := input_problem(config, headless=args.headless):
+        parser.error(problem)
     if args.lsl_lan:
         try:
             open_lsl_to_lan(config)
@@ -294,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.headless:
             try:
                 return run_headless(controller, args)
+            except BrokenPipeError:
+                raise  # stdout closed (piped into head): comodo_app.main exits quietly
             except Exception as exc:
                 print(f"error: {exc}", file=sys.stderr, flush=True)
                 return 1

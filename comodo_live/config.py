@@ -287,6 +287,7 @@ class SessionConfig:
         marker_source_ids: LSL ``source_id`` of extra marker streams to follow (other lab
             software): their ``label:start:<name>`` / ``label:stop`` markers label windows like
             the demo's and a replay's markers; resolved at start (``session.resolve_timeout_s``).
+        report: write ``report.html`` into the session folder when the session stops.
     """
 
     root: str = "recordings"
@@ -296,6 +297,7 @@ class SessionConfig:
     metrics_every_s: float = field(default=1.0, metadata=_rng(0.05, 3600.0))
     resolve_timeout_s: float = field(default=10.0, metadata=_rng(0.1, 600.0))
     marker_source_ids: tuple[str, ...] = ()
+    report: bool = True
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ FAST: dict[str, Any] = {
     "predictor.min_windows_per_activity": 2,
     "session.metrics_every_s": 0.5,
     "session.resolve_timeout_s": 10.0,
+    "session.report": False,  # tests of the report turn it on
 }
 
 

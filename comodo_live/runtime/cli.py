@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from comodo_live.pipes import quiet_broken_pipe
 from comodo_live.runtime.csvfile import read_imu_csv
 from comodo_live.runtime.model import OnnxActivityModel, PredictionSmoother, RuntimePrediction
 from comodo_live.runtime.package import ModelPackage, PackageError, open_package
@@ -127,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _emit(windows, model, smoother, args, [0])
         else:
             _run_live(package, model, args)
+    except BrokenPipeError:  # piped into head & co., which closed the pipe: stop quietly
+        return quiet_broken_pipe()
     except (PackageError, ChannelError, LookupError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -213,6 +213,10 @@ class Controller:
             self._housekeeper = None
         if self.metrics is not None:
             self.metrics.close()
+        if self.config.session.report and self.session_dir is not None:
+            from comodo_live.report import report_at_session_end  # never raises
+
+            report_at_session_end(self.session_dir, self.report_error)
         self.streams = None
         self.sources = None
         self.pipeline = None
