@@ -30,6 +30,7 @@ from comodo_live.learning.pair_store import PairStore
 from comodo_live.learning.predictions import PredictionBoard, teacher_prediction
 from comodo_live.learning.predictor import PredictorWorker
 from comodo_live.learning.refit import ClassifierWorker
+from comodo_live.learning.stats import PipelineStats
 from comodo_live.learning.teacher import TeacherWorker, make_projection, make_teacher
 from comodo_live.learning.text_anchors import TextAnchors
 from comodo_live.learning.trainer import TrainerWorker
@@ -134,6 +135,29 @@ class Pipeline:
     @property
     def running(self) -> bool:
         return any(w.running for w in self.workers)
+
+    def stats(self) -> PipelineStats:
+        """What the loop did so far, copied now (cheap; never waits on the trainer)."""
+        trainer, predictor = self.trainer, self.predictor
+        return PipelineStats(
+            step=trainer.step,
+            train=trainer.stats,
+            steps_per_s=trainer.steps_per_s(),
+            loss_history=trainer.loss_history(),
+            queue_fill=trainer.queue.fill,
+            skipped_steps=trainer.skipped_steps,
+            rollbacks=trainer.rollbacks,
+            pairs=len(self.replay),
+            teacher=self.teacher.stats(),
+            windows=self.windows_seen,
+            predictions=predictor.predicted,
+            predictor_skipped=predictor.skipped,
+            latency_p95_ms=predictor.latency_p95_ms(),
+            classifier_fits=self.classifier.fits,
+            failures=tuple(
+                f"{w.name} stopped: {w.error!r}" for w in self.workers if w.error is not None
+            ),
+        )
 
     # --- lifecycle ----------------------------------------------------------------------------
     def resume(self, path: Path) -> None:

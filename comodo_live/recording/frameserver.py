@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 import pylsl
 
+from comodo_live.recording.track import Track
 from comodo_live.recording.xdfmeta import desc_text
 from comodo_live.streams.frames import drop_frame_bus, frame_bus
 from comodo_live.worker import Worker
-
-if TYPE_CHECKING:
-    from comodo_live.recording.player import Track
 
 logger = logging.getLogger(__name__)
 

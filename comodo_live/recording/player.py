@@ -30,57 +30,11 @@ import pyxdf
 
 from comodo_live.recording.frameserver import FrameServer
 from comodo_live.recording.session import find_session, videos_per_frame
+from comodo_live.recording.track import Track
 from comodo_live.recording.xdfmeta import read_stream_headers, stream_info_from_xml
-from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
 from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
-
-
-class Track:
-    """One stream of the file: its data, schedule and (once opened) its outlet.
-
-    Attributes:
-        name, type: the stream's LSL name and type.
-        original_source_id: as recorded (may be empty for foreign files).
-        source_id: the replay outlet's source id.
-        offsets: (N,) due times relative to the session start, seconds (already / speed).
-        data: (N, C) array (numeric) or list of N samples (string streams).
-        xml: the stream's header XML from the file.
-    """
-
-    def __init__(
-        self, stream: dict, xml: str, source_id: str, t_first: float, speed: float
-    ) -> None:
-        info = stream["info"]
-        self.name = str(info["name"][0])
-        self.type = str((info.get("type") or [""])[0] or "")
-        self.original_source_id = str((info.get("source_id") or [""])[0] or "")
-        self.source_id = source_id
-        self.xml = xml
-        self.channel_format = str(info["channel_format"][0])
-        self.channel_count = int(info["channel_count"][0])
-        self.nominal_srate = float(info["nominal_srate"][0])
-        stamps = np.asarray(stream["time_stamps"], dtype=np.float64).reshape(-1)
-        self.timestamps = stamps  # (N,) as recorded, seconds
-        self.offsets = (stamps - t_first) / speed  # (N,)
-        self.schedule = np.maximum.accumulate(self.offsets) if len(stamps) else self.offsets
-        self.is_string = self.channel_format == "string"
-        series = stream["time_series"]
-        if self.is_string:
-            self.data: np.ndarray | list = [list(map(str, s)) for s in series]
-        else:
-            self.data = np.asarray(series).reshape(len(stamps), self.channel_count)
-        self.is_frame_index = self.type == FRAME_INDEX_TYPE
-        self.is_video = self.type == VIDEO_TYPE or (
-            self.channel_format == "int8" and self.channel_count > 1024
-        )
-        self.outlet: pylsl.StreamOutlet | None = None
-        self.cursor = 0
-        self.pushed = 0
-
-    def __len__(self) -> int:
-        return len(self.timestamps)
 
 
 class XdfPlayer(Worker):

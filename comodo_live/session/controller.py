@@ -5,7 +5,12 @@ Start order: session folder → sources (drivers / demo / replay) → stream rea
 learning pipeline (trainer, teacher, classifier, predictor) → windowing → housekeeping. Stop in
 reverse: the recorder is finalised while the sources still push (LabRecorder writes ~0.5 s
 late), and the pipeline writes a final checkpoint. Commands return quickly; slow work (starting
-or finalising a recording, exporting, switching to a replay) runs in short-lived threads.
+or finalising a recording, exporting, switching to a replay) runs one command at a time on the
+controller's own :class:`~comodo_live.worker.CommandQueue`, which :meth:`Controller.stop` drains
+and joins.
+
+The snapshot and the metrics line are built (:mod:`comodo_live.session.snapshots`) from frozen
+records: :meth:`Controller.session_status`, ``Pipeline.stats()`` and ``EngineStreams.status()``.
 """
 
 from __future__ import annotations
@@ -31,9 +36,10 @@ from comodo_live.records import PairedWindow
 from comodo_live.session import folder as session_files
 from comodo_live.session.housekeeping import Housekeeper
 from comodo_live.session.snapshot import EngineSnapshot
+from comodo_live.session.snapshots import SessionStatus, build_snapshot, metrics_line
 from comodo_live.session.sources import Sources, make_marker_outlet, replay_only_sources
 from comodo_live.session.streams import EngineStreams
-from comodo_live.worker import raise_errors
+from comodo_live.worker import CommandQueue, raise_errors
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +84,7 @@ class Controller:
         self._running = False
         self._export_progress: float | None = None
         self._export_result: str | None = None
-        self._background: list[threading.Thread] = []
+        self._commands = CommandQueue("comodo-commands", on_error=self.report_error)
         self._personaliser: Personaliser | None = None
         self._personalise_lock = threading.Lock()
         self.started_at = 0.0
@@ -150,7 +156,13 @@ class Controller:
                 self.pipeline.start()
                 self.streams.start_windowing()
                 self.pipeline.set_camera(self._camera_on)
-                self._housekeeper = Housekeeper(self, cfg.session.metrics_every_s)
+                self._housekeeper = Housekeeper(
+                    cfg.session.metrics_every_s,
+                    self.metrics_record,
+                    self._failures,
+                    self.report_error,
+                    self.metrics,
+                )
                 self._housekeeper.start()
                 self._running = True
                 self.started_at = time.monotonic()
@@ -171,19 +183,24 @@ class Controller:
     def stop(self) -> None:
         """Stop everything in reverse order, finalise the recording, write a last checkpoint.
 
-        Idempotent; safe from any thread except the engine's own workers.
+        The slow commands already queued run first (then their thread is joined); called from
+        one of them (:meth:`open_replay`), the queue keeps running. Idempotent; safe from any
+        thread except the engine's own workers.
+
+        Raises:
+            Under ``COMODO_RAISE=1``: the first failure of a fine-tune, a slow command or a
+            worker, after everything is stopped.
         """
         try:
             self._stop_personalise()  # cancels a running fine-tune (COMODO_RAISE: re-raises)
         finally:
-            with self._lifecycle:
-                for thread in self._background:
-                    if thread is not threading.current_thread():
-                        thread.join(30.0)
-                self._background = [t for t in self._background if t.is_alive()]
-                if self._running or self.pipeline is not None:
-                    self._running = False
-                    self._teardown()
+            try:
+                self._commands.stop()  # outside the lifecycle lock: open_replay takes it
+            finally:
+                with self._lifecycle:
+                    if self._running or self.pipeline is not None:
+                        self._running = False
+                        self._teardown()
 
     def _teardown(self) -> None:
         errors: list[BaseException] = []
@@ -261,16 +278,12 @@ class Controller:
             return None
         return streams.activity_over(t0, t1)
 
-    def _in_background(self, name: str, action: Any) -> None:
-        def run() -> None:
-            try:
-                action()
-            except Exception as exc:
-                self.report_error(f"{name} failed: {exc!r}")
-
-        thread = threading.Thread(target=run, name=f"comodo-{name}", daemon=True)
-        self._background = [t for t in self._background if t.is_alive()] + [thread]
-        thread.start()
+    def _in_background(self, name: str, action: Callable[[], object]) -> None:
+        """Queue a slow command (its failure is reported like a worker's)."""
+        try:
+            self._commands.submit(name, action)
+        except RuntimeError as exc:  # too many waiting: the user pressed too often
+            self.report_error(str(exc))
 
     # --- commands -----------------------------------------------------------------------------
     def set_camera(self, on: bool) -> None:
@@ -442,9 +455,43 @@ class Controller:
 
     def snapshot(self) -> EngineSnapshot:
         """Everything a front end shows, copied now (cheap; never waits on the trainer)."""
-        from comodo_live.session.snapshots import build_snapshot
+        pipeline, streams, camera_on = self.pipeline, self.streams, self._camera_on
+        return build_snapshot(
+            self.session_status(),
+            pipeline.stats() if pipeline is not None else None,
+            streams.status(camera_on) if streams is not None else None,
+            self.board,
+            self.labels,
+        )
 
-        return build_snapshot(self)
+    def session_status(self) -> SessionStatus:
+        """The controller's own figures (camera, folder, errors, export, fine-tune), now."""
+        export_progress, export_result = self.export_state
+        personalise_progress, personalise_result = self.personalise_state
+        session_dir = self.session_dir
+        return SessionStatus(
+            camera_on=self._camera_on,
+            session_dir=str(session_dir) if session_dir is not None else "",
+            recording_bytes=self.recording_bytes(),
+            errors=self.errors,
+            export_progress=export_progress,
+            export_result=export_result,
+            personalise_progress=personalise_progress,
+            personalise_result=personalise_result,
+        )
+
+    def metrics_record(self) -> dict[str, Any]:
+        """The ``metrics.jsonl`` line for now (learning figures only while running)."""
+        pipeline = self.pipeline
+        stats = pipeline.stats() if pipeline is not None else None
+        return metrics_line(self._camera_on, stats, self.board, self.labels)
+
+    def _failures(self) -> list[str]:
+        pipeline, streams = self.pipeline, self.streams
+        failures = list(pipeline.stats().failures) if pipeline is not None else []
+        if streams is not None:
+            failures.extend(streams.status(self._camera_on).failures)
+        return failures
 
     def recording_bytes(self) -> int:
         """Size of the session's XDF + video files, bytes (refreshed at most once a second)."""

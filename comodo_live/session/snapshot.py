@@ -14,7 +14,21 @@ from comodo_live.records import Prediction, TrainStats
 
 @dataclass(frozen=True)
 class StreamStatus:
-    """One discovered LSL stream. ``health``: "ok" | "laggy" | "missing". Rates in Hz."""
+    """One stream the session reads, copied at one instant.
+
+    Attributes:
+        name, type, source_id: the LSL stream's identity.
+        nominal_rate_hz: the stream's declared rate, Hz (0: irregular).
+        measured_rate_hz: rate over the last ~2 s of data, Hz (0 when unknown).
+        seconds_since_data: LSL-clock seconds since the last chunk arrived (inf before any).
+        health: ``"ok"`` | ``"laggy"`` | ``"missing"``.
+        selected: the session reads it (always, today).
+        samples: samples received so far.
+        gaps: gaps detected so far.
+        nan_samples: samples holding at least one NaN (kept, never dropped).
+        time_offset_s: clock correction added to the stream's timestamps, seconds.
+        error: the exception that stopped its reader, as text, or None.
+    """
 
     name: str
     type: str
@@ -24,6 +38,26 @@ class StreamStatus:
     seconds_since_data: float
     health: str
     selected: bool = True
+    samples: int = 0
+    gaps: int = 0
+    nan_samples: int = 0
+    time_offset_s: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamsStatus:
+    """The session's LSL side, copied at one instant (:meth:`EngineStreams.status`).
+
+    Attributes:
+        streams: one record per stream read, in start order.
+        recording: an XDF recording is being written.
+        failures: ``"<worker> stopped: <exception>"`` for every failed reader or windowing worker.
+    """
+
+    streams: tuple[StreamStatus, ...] = ()
+    recording: bool = False
+    failures: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 from comodo_live.config import AppConfig
 from comodo_live.records import PairedWindow
 from comodo_live.session import folder as session_files
-from comodo_live.session.snapshot import StreamStatus
+from comodo_live.session.snapshot import StreamsStatus, StreamStatus
 from comodo_live.session.sources import Sources
 from comodo_live.session.windowing_worker import WindowingWorker, chunk_hook
 from comodo_live.streams.reader import StreamReader
@@ -133,9 +133,20 @@ class EngineStreams:
             self.windowing.stop()
 
     def stop(self) -> None:
-        """Stop the readers (after the recorder and the windowing)."""
+        """Stop every reader (after the recorder and the windowing), in reverse start order.
+
+        Raises:
+            The first reader failure re-raised by its ``stop()`` (``COMODO_RAISE=1``), after
+            all readers are stopped.
+        """
+        errors: list[BaseException] = []
         for reader in reversed(list(self.readers.values())):
-            reader.stop()
+            try:
+                reader.stop()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
     # --- camera and markers -------------------------------------------------------------------
     def camera_switched(self, on: bool) -> None:
@@ -214,8 +225,15 @@ class EngineStreams:
             t, values = t[keep], values[keep]
         return t, np.ascontiguousarray(values.T, dtype=np.float32)
 
-    def stream_statuses(self, camera_on: bool) -> tuple[StreamStatus, ...]:
-        out = []
+    def status(self, camera_on: bool) -> StreamsStatus:
+        """Every stream's status, the recording flag and failed workers, copied now.
+
+        Args:
+            camera_on: the camera's privacy switch (off: its frame-index stream is not expected
+                to flow, so it is never "missing").
+        """
+        statuses = []
+        failures = []
         for key, reader in self.readers.items():
             h = reader.health()
             d = reader.description
@@ -225,7 +243,7 @@ class EngineStreams:
                 health = "ok" if h.error is None else "missing"
             else:
                 health = health_of(h.seconds_since_data, h.rate_hz, d.nominal_srate)
-            out.append(
+            statuses.append(
                 StreamStatus(
                     name=d.name,
                     type=d.type,
@@ -234,6 +252,16 @@ class EngineStreams:
                     measured_rate_hz=float(h.rate_hz),
                     seconds_since_data=float(h.seconds_since_data),
                     health=health,
+                    samples=h.samples,
+                    gaps=h.gaps,
+                    nan_samples=h.nan_samples,
+                    time_offset_s=h.time_offset_s,
+                    error=h.error,
                 )
             )
-        return tuple(out)
+            if h.error is not None:
+                failures.append(f"reader of {d} stopped: {h.error}")
+        windowing = self.windowing
+        if windowing is not None and windowing.error is not None:
+            failures.append(f"{windowing.name} stopped: {windowing.error!r}")
+        return StreamsStatus(tuple(statuses), self.recording, tuple(failures))
