@@ -40,7 +40,7 @@ import torch
 from _machine import machine  # benchmarks/ is on sys.path when run as a script
 
 from comodo_live.config import AppConfig, load_config
-from comodo_live.learning.classifier import Smoother, fit_head
+from comodo_live.head import Smoother, fit_head
 from comodo_live.learning.pipeline import build_student
 from comodo_live.learning.refit import encode_windows
 from comodo_live.learning.state import load_state

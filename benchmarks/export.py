@@ -32,8 +32,9 @@ import torch
 import comodo_live
 from comodo_live.config import AppConfig
 from comodo_live.export.package import export_model
+from comodo_live.head import Smoother
 from comodo_live.models.student import ImuStudent
-from comodo_live.runtime.model import OnnxActivityModel, PredictionSmoother
+from comodo_live.runtime.model import OnnxActivityModel, smoothed_prediction
 from comodo_live.runtime.package import open_package
 
 RESULTS = Path(__file__).resolve().parent / "results" / "export.json"
@@ -129,9 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         onnx_latency = _timed(
             lambda: model.session.run(["probabilities"], {"imu": one}), args.repeats
         )
-        smoother = PredictionSmoother(package.activities, 0.5, 0.5)
+        smoother = Smoother(0.5, 0.5)
         runtime_latency = _timed(
-            lambda: smoother.update(0.0, model.predict_proba(one[0])[0]), args.repeats
+            lambda: smoothed_prediction(model, smoother, 0.0, one[0]), args.repeats
         )
         x = torch.from_numpy(one)
         with torch.inference_mode():

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from comodo_live.export.head import HeadSpec
+from comodo_live.head import HeadSpec
 from comodo_live.runtime.package import Preprocessing
 
 

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from comodo_live.export.head import HeadSpec
+from comodo_live.head import HeadSpec
 from comodo_live.runtime.package import INPUT_NAME, OUTPUT_NAMES
 
 MAX_BATCH = 4096

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 from comodo_live.export.graph import ActivityModel
-from comodo_live.export.head import ARRAY_FIELDS, HeadSpec
 from comodo_live.export.parity import PARITY_ATOL, torch_outputs
+from comodo_live.head import HeadError, HeadSpec
 from comodo_live.runtime import package as pkg
 from comodo_live.runtime.model import OnnxActivityModel
 from comodo_live.runtime.package import ModelPackage, PackageError, Preprocessing, open_package
@@ -51,27 +51,17 @@ class ImportedModel:
         return dict(self.package.manifest.get("card", {}))
 
     def session_seed(self) -> dict[str, Any]:
-        """The parts of an engine session checkpoint this package can seed (engine/state.py
+        """The parts of an engine session checkpoint this package can seed (learning/state.py
         names): ``student_config``, ``student`` and ``ema_student`` (state dicts), ``classifier``
-        (``LinearHead.as_dict()`` fields + ``unknown_threshold``/``smoothing_alpha``, tensors)
-        and ``preprocessing``. Queue, optimiser, replay and teacher projection start fresh."""
+        (:meth:`HeadSpec.to_dict`) and ``preprocessing``. Queue, optimiser, replay and teacher
+        projection start fresh."""
         weights = {k: v.detach().clone() for k, v in self.student.state_dict().items()}
-        classifier: dict[str, Any] = {
-            name: torch.from_numpy(np.array(value)) for name, value in self.head.to_arrays().items()
-        }
-        classifier |= {
-            "activities": list(self.head.activities),
-            "anchor_temperature": self.head.anchor_temperature,
-            "l2_normalise": self.head.l2_normalise,
-            "unknown_threshold": self.head.unknown_threshold,
-            "smoothing_alpha": self.head.smoothing_alpha,
-        }
         pre = self.preprocessing
         return {
             "student_config": dict(getattr(self.student, "config", {})),
             "student": weights,
             "ema_student": {k: v.clone() for k, v in weights.items()},
-            "classifier": classifier,
+            "classifier": self.head.to_dict(),
             "preprocessing": {
                 "channels": list(pre.channels),
                 "units": list(pre.units),
@@ -162,12 +152,9 @@ def load_package(root: str | Path, check_onnx: bool = True) -> ImportedModel:
     student = _rebuild_student(package)
     doc = json.loads(package.path(pkg.CLASSIFIER_JSON).read_text(encoding="utf-8"))
     arrays = _arrays(package, pkg.CLASSIFIER_NPZ)
-    missing = [name for name in ARRAY_FIELDS if name not in arrays]
-    if missing:
-        raise PackageError(f"{pkg.CLASSIFIER_NPZ}: arrays {missing} missing")
     try:
         head = HeadSpec.from_files(doc, arrays)
-    except (KeyError, ValueError) as exc:
+    except HeadError as exc:
         raise PackageError(f"{pkg.CLASSIFIER_JSON}/{pkg.CLASSIFIER_NPZ}: {exc}") from exc
     _check_head(head, package, student)
     _check_normalisation(package.preprocessing, student)

@@ -19,8 +19,8 @@ from torch import nn
 import comodo_live
 from comodo_live.export.card import CardInfo, render_model_card
 from comodo_live.export.graph import ActivityModel, export_onnx, export_torchscript
-from comodo_live.export.head import HeadSpec
 from comodo_live.export.parity import ParityError, check_parity, torch_outputs
+from comodo_live.head import HeadSpec
 from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 from comodo_live.runtime import package as pkg
 from comodo_live.runtime.package import Preprocessing
@@ -31,19 +31,19 @@ REFERENCE_WINDOWS = 8
 
 
 def as_head_spec(classifier: Any, activities: Sequence[str] | None) -> HeadSpec:
-    """A :class:`HeadSpec` from a HeadSpec, a fitted sklearn model, or a mapping of arrays."""
+    """A :class:`HeadSpec` from a HeadSpec, a fitted sklearn model, or a mapping of its fields
+    (:meth:`HeadSpec.from_dict`; ``activities`` fills a missing ``"activities"``)."""
     if isinstance(classifier, HeadSpec):
         head = classifier
     elif hasattr(classifier, "coef_") or hasattr(classifier, "steps"):
         head = HeadSpec.from_sklearn(classifier, activities)
     elif isinstance(classifier, Mapping):
         values = dict(classifier)
-        names = values.pop("activities", None) or activities
-        if names is None:
-            raise ValueError("classifier mapping needs 'activities' (or pass activities=)")
-        known = {"coef", "intercept", "feature_mean", "feature_std", "anchors", "anchor_mask"}
-        known |= {"anchor_temperature", "l2_normalise", "unknown_threshold", "smoothing_alpha"}
-        head = HeadSpec.create(names, **{k: v for k, v in values.items() if k in known})
+        if values.get("activities") is None:
+            if activities is None:
+                raise ValueError("classifier mapping needs 'activities' (or pass activities=)")
+            values["activities"] = list(activities)
+        head = HeadSpec.from_dict(values)
     else:
         raise TypeError(
             f"classifier must be a HeadSpec, sklearn model or mapping, got {type(classifier)}"
@@ -183,7 +183,7 @@ def export_model(
         student: module with ``encode`` (B, C, N) → (B, E) and ``config`` (its constructor args);
             the EMA student in the app. Not modified.
         classifier: :class:`HeadSpec`, a fitted sklearn ``LogisticRegression`` (or
-            ``Pipeline(StandardScaler, LogisticRegression)``), or a mapping of arrays.
+            ``Pipeline(StandardScaler, LogisticRegression)``), or a mapping of its fields.
         activities: K names in logit order (None: the classifier's own).
         preprocessing: :class:`Preprocessing` or a mapping with ``rate_hz``, ``window_samples``
             (or ``window_s``), ``hop_s``.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from comodo_live.export.card import CardInfo
-from comodo_live.export.head import HeadSpec
-from comodo_live.export.package import as_head_spec
+from comodo_live.head import HeadError, HeadSpec, fit_head
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_NAMES = ("latest.pt", "session.pt")
@@ -159,10 +158,11 @@ def read_session(session_dir: str | Path) -> SessionModel:
     }
     classifier = _lookup(state, "classifier")
     if isinstance(classifier, Mapping):
-        head = as_head_spec({**options, **classifier}, None)
+        try:
+            head = HeadSpec.from_dict({**options, **classifier})
+        except HeadError as exc:
+            raise SessionExportError(f"{path.name}: classifier: {exc}") from exc
     elif windows is not None:
-        from comodo_live.learning.classifier import fit_head
-
         fitted = fit_head(
             _embed(student, windows),
             names,
@@ -172,7 +172,11 @@ def read_session(session_dir: str | Path) -> SessionModel:
             anchor_temperature=float(predictor.get("anchor_temperature", 0.1)),
         )
         assert fitted is not None  # windows exist, so at least one activity is present
-        head = as_head_spec({**fitted.as_dict(), **options}, None)
+        head = replace(
+            fitted,
+            unknown_threshold=options["unknown_threshold"],
+            smoothing_alpha=options["smoothing_alpha"],
+        )
     else:
         raise SessionExportError(
             f"session {session_dir} has no classifier and no labelled windows: label at least "

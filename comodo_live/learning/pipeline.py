@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from comodo_live.config import AppConfig
+from comodo_live.head import Smoother
 from comodo_live.learning import state as session_state
-from comodo_live.learning.classifier import Smoother
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pair_store import PairStore
 from comodo_live.learning.predictions import PredictionBoard, teacher_prediction

@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 
-from comodo_live.learning.classifier import Smoother, softmax
+from comodo_live.head import Smoother, softmax
 from comodo_live.records import Prediction
 
 AGREEMENT_WINDOWS = 20  # paired windows in the running agreement

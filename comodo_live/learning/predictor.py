@@ -18,7 +18,7 @@ import pylsl
 import torch
 
 from comodo_live.config import PredictorConfig
-from comodo_live.learning.classifier import LinearHead, Smoother
+from comodo_live.head import HeadSpec, Smoother
 from comodo_live.models.student import ImuStudent
 from comodo_live.records import ImuWindow, Prediction
 from comodo_live.worker import Worker
@@ -29,7 +29,7 @@ class PredictorModel:
     """An encoder (private EMA-student copy) and the head fitted on its embeddings (or None)."""
 
     encoder: ImuStudent
-    head: LinearHead | None
+    head: HeadSpec | None
     serial: int
 
 

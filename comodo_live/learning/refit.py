@@ -2,7 +2,7 @@
 
 When labels change (at most once per ``MIN_REFIT_S``) or every ``refit_every_s`` on a fresh EMA
 snapshot from the trainer, it encodes all labelled windows with that snapshot, fits the
-:func:`~comodo_live.learning.classifier.fit_head` classifier and hands (encoder, head) to the
+:func:`~comodo_live.head.fit_head` classifier and hands (encoder, head) to the
 predictor as one unit, so embeddings and head always match.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from comodo_live.config import PredictorConfig
-from comodo_live.learning.classifier import LinearHead, fit_head
+from comodo_live.head import HeadSpec, fit_head
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.predictor import PredictorModel
 from comodo_live.learning.trainer import EncoderSnapshot
@@ -64,8 +64,8 @@ class ClassifierWorker(Worker):
         self._current: EncoderSnapshot | None = None
         self._fitted_version = -1
         self._last_fit = -np.inf
-        self.head: LinearHead | None = None
-        self.seed_head: LinearHead | None = None  # an imported package's head (engine/seed.py)
+        self.head: HeadSpec | None = None
+        self.seed_head: HeadSpec | None = None  # an imported package's head (learning/seed.py)
         self.fits = 0
         self.last_fit_ms = 0.0
         self.labelled_accuracy: float | None = None

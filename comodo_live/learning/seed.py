@@ -6,27 +6,22 @@
 nothing unpickled); :func:`config_for_package` makes the session's student, teacher embedding
 size and window match the package; :func:`seed_pipeline` loads the EMA weights into the student
 and its EMA, fixes the IMU channel normalisation to the package's, restores the activities and
-hands the package's classifier to the classifier worker, which predicts with it until the new
-session has labelled windows of its own. Queue, optimiser, replay store and teacher projection
-start fresh (a package holds no labelled windows, so labels start empty too).
+hands the package's classifier (:class:`comodo_live.head.HeadSpec`, as exported) to the
+classifier worker, which predicts with it until the new session has labelled windows of its own.
+Queue, optimiser, replay store and teacher projection start fresh (a package holds no labelled
+windows, so labels start empty too).
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from comodo_live.config import AppConfig
-from comodo_live.learning.classifier import LinearHead
 
 if TYPE_CHECKING:
     from comodo_live.export.load import ImportedModel
     from comodo_live.learning.pipeline import Pipeline
-
-logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 
@@ -71,28 +66,6 @@ def config_for_package(config: AppConfig, imported: ImportedModel) -> AppConfig:
     return config.replace(overrides)
 
 
-def seed_head(classifier: dict[str, Any]) -> LinearHead | None:
-    """The package's classifier as the engine's :class:`LinearHead` (None if it L2-normalises
-    embeddings, which the engine's head does not)."""
-    if classifier.get("l2_normalise"):
-        logger.warning("package classifier L2-normalises embeddings: it is refitted from labels")
-        return None
-
-    def arr(name: str, dtype: Any = np.float32) -> np.ndarray:
-        return np.asarray(classifier[name], dtype=dtype)
-
-    return LinearHead(
-        activities=tuple(str(a) for a in classifier["activities"]),
-        coef=arr("coef"),  # (K, E)
-        intercept=arr("intercept"),  # (K,)
-        feature_mean=arr("feature_mean"),  # (E,)
-        feature_std=arr("feature_std"),  # (E,)
-        anchors=arr("anchors"),  # (K, E)
-        anchor_mask=arr("anchor_mask", bool),  # (K,)
-        anchor_temperature=float(classifier["anchor_temperature"]),
-    )
-
-
 def seed_pipeline(pipeline: Pipeline, imported: ImportedModel) -> None:
     """Load the package into freshly built workers (before they start).
 
@@ -118,5 +91,5 @@ def seed_pipeline(pipeline: Pipeline, imported: ImportedModel) -> None:
     trainer.load_state(state)
     activities = list(imported.activities)
     pipeline.labels.load_state({"activities": activities, "windows": {}, "teacher": {}})
-    pipeline.classifier.seed_head = seed_head(seed["classifier"])
+    pipeline.classifier.seed_head = imported.head  # kept as is, L2-normalising or not
     pipeline.resumed_from = Path(imported.package.root)

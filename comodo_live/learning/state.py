@@ -12,8 +12,8 @@ One atomic file (``checkpoints/latest.pt``, :mod:`comodo_live.training.checkpoin
   statistics (a raw teacher-feature average) are never stored;
 - ``labels`` {``activities``, ``windows`` {name: (M, C, N)}, ``teacher`` {name: (M, D)}},
   ``labelled_counts``;
-- ``classifier``: the predictor's head (:meth:`LinearHead.as_dict`) + ``unknown_threshold`` and
-  ``smoothing_alpha``, or None before any label;
+- ``classifier``: the predictor's head (:meth:`comodo_live.head.HeadSpec.to_dict`, plain lists)
+  with the config's ``unknown_threshold`` and ``smoothing_alpha``, or None before any label;
 - ``preprocessing`` (channels, units, rate_hz, window_s, window_samples, hop_s), ``config`` (the
   whole AppConfig as a dict) and model-card facts (``queue_size``, ``agreement``,
   ``labelled_accuracy``);
@@ -25,6 +25,7 @@ One atomic file (``checkpoints/latest.pt``, :mod:`comodo_live.training.checkpoin
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ import numpy as np
 import torch
 
 from comodo_live.config import AppConfig, as_dict
+from comodo_live.head import HeadSpec
 from comodo_live.learning import compact
-from comodo_live.learning.classifier import LinearHead
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.teacher import TeacherWorker
 from comodo_live.learning.trainer import TrainerWorker
@@ -72,7 +73,7 @@ def build_state(
     trainer: TrainerWorker,
     teacher: TeacherWorker,
     labels: LabelStore,
-    head: LinearHead | None,
+    head: HeadSpec | None,
     agreement: float = math.nan,
     labelled_accuracy: float | None = None,
     personalisation: dict[str, Any] | None = None,
@@ -81,11 +82,11 @@ def build_state(
     state = compact.compact_trainer_state(trainer.state())
     classifier = None
     if head is not None:
-        classifier = {
-            **head.as_dict(),
-            "unknown_threshold": config.predictor.confidence_threshold,
-            "smoothing_alpha": config.predictor.smoothing_alpha,
-        }
+        classifier = replace(
+            head,
+            unknown_threshold=config.predictor.confidence_threshold,
+            smoothing_alpha=config.predictor.smoothing_alpha,
+        ).to_dict()
     state.update(
         {
             "teacher": config.teacher.name,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from comodo_live.learning.classifier import Smoother, softmax
+from comodo_live.head import Smoother, softmax
 from comodo_live.records import Prediction
 
 DEFAULT_PROMPT = "a video of a person {name}"

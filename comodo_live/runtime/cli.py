@@ -16,9 +16,11 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from comodo_live.head import Smoother
 from comodo_live.pipes import quiet_broken_pipe
+from comodo_live.records import Prediction
 from comodo_live.runtime.csvfile import read_imu_csv
-from comodo_live.runtime.model import OnnxActivityModel, PredictionSmoother, RuntimePrediction
+from comodo_live.runtime.model import OnnxActivityModel, package_smoother, smoothed_prediction
 from comodo_live.runtime.package import ModelPackage, PackageError, open_package
 from comodo_live.runtime.signal import ChannelError, StreamWindower, offline_windows
 
@@ -45,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def format_prediction(pred: RuntimePrediction, as_json: bool) -> str:
+def format_prediction(pred: Prediction, as_json: bool) -> str:
     """One output line: ``t label confidence | top probabilities`` or a JSON object."""
     if as_json:
         return json.dumps(
@@ -64,13 +66,13 @@ def format_prediction(pred: RuntimePrediction, as_json: bool) -> str:
 def _emit(
     windows: Iterable[tuple[float, np.ndarray]],
     model: OnnxActivityModel,
-    smoother: PredictionSmoother,
+    smoother: Smoother,
     args: argparse.Namespace,
     printed: list[int],
 ) -> bool:
     """Predict and print each window; False once ``--max-predictions`` is reached."""
     for t_end, window in windows:
-        pred = smoother.update(t_end, model.predict_proba(window[None])[0])
+        pred = smoothed_prediction(model, smoother, t_end, window)
         print(format_prediction(pred, args.json), flush=True)
         printed[0] += 1
         if args.max_predictions is not None and printed[0] >= args.max_predictions:
@@ -82,9 +84,7 @@ def _run_live(package: ModelPackage, model: OnnxActivityModel, args: argparse.Na
     from comodo_live.runtime.lsl import LslImuSource
 
     pre = package.preprocessing
-    smoother = PredictionSmoother(
-        package.activities, package.smoothing_alpha, package.unknown_threshold
-    )
+    smoother = package_smoother(package)
     windower = StreamWindower(
         len(pre.channels), pre.rate_hz, pre.window_samples, args.hop_s or pre.hop_s
     )
@@ -119,9 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.csv:
             times, samples = read_imu_csv(args.csv, pre.channels, args.rate_hz, args.units)
-            smoother = PredictionSmoother(
-                package.activities, package.smoothing_alpha, package.unknown_threshold
-            )
+            smoother = package_smoother(package)
             windows = offline_windows(
                 times, samples, pre.rate_hz, pre.window_samples, args.hop_s or pre.hop_s
             )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from comodo_live.head import Smoother
+from comodo_live.records import Prediction
 from comodo_live.runtime.package import (
     INPUT_NAME,
     ONNX_FILE,
@@ -112,46 +112,16 @@ class OnnxActivityModel:
         return worst
 
 
-@dataclass(frozen=True)
-class RuntimePrediction:
-    """One prediction. ``t``: time of the window's last sample, s; ``confidence`` in [0, 1]."""
-
-    t: float
-    label: str
-    confidence: float
-    probabilities: dict[str, float]
+def package_smoother(package: ModelPackage) -> Smoother:
+    """The app's smoother (:class:`comodo_live.head.Smoother`) with the package's
+    ``smoothing_alpha`` and ``unknown_threshold``."""
+    return Smoother(package.smoothing_alpha, package.unknown_threshold)
 
 
-class PredictionSmoother:
-    """Exponential smoothing of probabilities and the ``"unknown"`` threshold, as in the app.
-
-    Args:
-        activities: K names in probability order.
-        alpha: weight of the newest window, (0, 1]; 1 disables smoothing.
-        unknown_threshold: below this smoothed confidence the label is ``"unknown"``, [0, 1].
-    """
-
-    def __init__(self, activities: tuple[str, ...], alpha: float, unknown_threshold: float) -> None:
-        if not 0 < alpha <= 1:
-            raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-        if not 0 <= unknown_threshold <= 1:
-            raise ValueError(f"unknown_threshold must be in [0, 1], got {unknown_threshold!r}")
-        self.activities, self.alpha, self.threshold = activities, alpha, unknown_threshold
-        self._state: np.ndarray | None = None
-
-    def update(self, t: float, probabilities: np.ndarray) -> RuntimePrediction:
-        """Fold one window's (K,) probabilities in and return the smoothed prediction."""
-        probs = np.asarray(probabilities, dtype=np.float64)
-        if self._state is None:
-            self._state = probs.copy()
-        else:
-            self._state = self.alpha * probs + (1 - self.alpha) * self._state
-        best = int(np.argmax(self._state))
-        confidence = float(self._state[best])
-        label = self.activities[best] if confidence >= self.threshold else "unknown"
-        return RuntimePrediction(
-            t=float(t),
-            label=label,
-            confidence=confidence,
-            probabilities={a: float(p) for a, p in zip(self.activities, self._state, strict=True)},
-        )
+def smoothed_prediction(
+    model: OnnxActivityModel, smoother: Smoother, t: float, window: np.ndarray
+) -> Prediction:
+    """Predict one (C, N) window whose last sample is at ``t`` (s) and fold it into ``smoother``."""
+    probabilities = model.predict_proba(window[None])[0]  # (K,)
+    names = model.package.activities
+    return smoother(dict(zip(names, map(float, probabilities), strict=True)), t)

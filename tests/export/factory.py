@@ -58,8 +58,11 @@ def tiny_student(in_channels: int = 6, seed: int = 0):  # -> ImuStudent
     return student
 
 
-def fit_classifier(student, windows: np.ndarray, labels: list[str]):  # -> LogisticRegression
-    """sklearn logistic regression on the student's embeddings (a Pipeline with a scaler)."""
+def fit_classifier(
+    student, windows: np.ndarray, labels: list[str], l2_normalise: bool = False
+):  # -> LogisticRegression
+    """sklearn logistic regression on the student's embeddings (a Pipeline with a scaler);
+    ``l2_normalise``: on the L2-normalised embeddings."""
     import torch
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -67,22 +70,28 @@ def fit_classifier(student, windows: np.ndarray, labels: list[str]):  # -> Logis
 
     with torch.no_grad():
         embeddings = student.encode(torch.from_numpy(windows)).numpy()
+    if l2_normalise:
+        embeddings = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(
         embeddings, labels
     )
 
 
-def build_package(out_dir: Path, smoothing_alpha: float = 1.0, **kwargs) -> Path:
-    """Export a tiny student + classifier trained on the synthetic activities."""
-    from comodo_live.export.head import HeadSpec
+def build_package(
+    out_dir: Path, smoothing_alpha: float = 1.0, l2_normalise: bool = False, **kwargs
+) -> Path:
+    """Export a tiny student + classifier trained on the synthetic activities (``l2_normalise``:
+    a head on L2-normalised embeddings)."""
     from comodo_live.export.package import export_model
+    from comodo_live.head import HeadSpec
 
     student = tiny_student()
     windows, labels = labelled_windows()
     head = HeadSpec.from_sklearn(
-        fit_classifier(student, windows, labels),
+        fit_classifier(student, windows, labels, l2_normalise),
         unknown_threshold=0.3,
         smoothing_alpha=smoothing_alpha,
+        l2_normalise=l2_normalise,
     )
     return export_model(
         student,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from comodo_live.export.card import CardInfo, render_model_card
-from comodo_live.export.head import HeadSpec
+from comodo_live.head import HeadSpec
 from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 from comodo_live.runtime.package import Preprocessing
 

@@ -139,22 +139,19 @@ def test_load_package__never_unpickles(exported_package: Path, tmp_path: Path) -
 
 
 def test_load_package__seeds_an_engine_session(exported_package: Path, tmp_path: Path) -> None:
-    """The seed uses the engine's checkpoint names and rebuilds the engine's own classifier."""
-    classifier_mod = pytest.importorskip("comodo_live.learning.classifier")
+    """The seed uses the engine's checkpoint names; its classifier dict rebuilds the head."""
+    from comodo_live.head import HeadSpec
     from comodo_live.models.student import build_student
     from comodo_live.training.checkpoint import load_checkpoint, save_checkpoint
 
-    seed = load_package(exported_package).session_seed()
+    imported = load_package(exported_package)
+    seed = imported.session_seed()
     save_checkpoint(tmp_path / "seed.pt", seed, "session")  # plain values only (weights_only)
     seed = load_checkpoint(tmp_path / "seed.pt", "session")
     student = build_student(seed["student_config"]).eval()
     student.load_state_dict(seed["ema_student"])
-    fields = ("coef", "intercept", "feature_mean", "feature_std", "anchors", "anchor_mask")
-    head = classifier_mod.LinearHead(
-        activities=tuple(seed["classifier"]["activities"]),
-        anchor_temperature=seed["classifier"]["anchor_temperature"],
-        **{name: seed["classifier"][name].numpy() for name in fields},
-    )
+    head = HeadSpec.from_dict(seed["classifier"])
+    assert head.to_dict() == imported.head.to_dict()
     fresh, _ = labelled_windows(per_activity=2, seed=5)
     with torch.no_grad():
         engine_probs = head.probabilities(student.encode(torch.from_numpy(fresh)).numpy())

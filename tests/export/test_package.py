@@ -14,8 +14,8 @@ import torch
 
 from comodo_live.export import package as package_mod
 from comodo_live.export.graph import ActivityModel
-from comodo_live.export.head import HeadSpec
 from comodo_live.export.parity import ParityError
+from comodo_live.head import HeadSpec
 from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 from comodo_live.runtime.package import open_package, sha256_file
 from tests.export.factory import (

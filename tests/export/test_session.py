@@ -13,21 +13,21 @@ import torch
 from comodo_live.export.cli import main as export_main
 from comodo_live.export.load import load_package
 from comodo_live.export.package import export_session
+from comodo_live.head import ARRAY_FIELDS, HeadSpec, fit_head
 from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 from comodo_live.training.checkpoint import save_checkpoint
 from tests.export.factory import WINDOW_SAMPLES, labelled_windows, tiny_student
 
-classifier_mod = pytest.importorskip("comodo_live.learning.classifier")
 
-
-def _session(tmp_path: Path, with_classifier: bool) -> tuple[Path, object, np.ndarray]:
+def _session(tmp_path: Path, with_classifier: bool) -> tuple[Path, HeadSpec, np.ndarray]:
     """A session folder whose checkpoint has the engine's layout (engine/state.py)."""
     student = tiny_student()
     windows, names = labelled_windows(per_activity=6)
     with torch.no_grad():
         embeddings = student.encode(torch.from_numpy(windows)).numpy()
-    head = classifier_mod.fit_head(embeddings, names, tuple(dict.fromkeys(names)))
-    classifier = {**head.as_dict(), "unknown_threshold": 0.4, "smoothing_alpha": 0.5}
+    head = fit_head(embeddings, names, tuple(dict.fromkeys(names)))
+    assert head is not None
+    classifier = {**head.to_dict(), "unknown_threshold": 0.4, "smoothing_alpha": 0.5}
     state = {
         "step": 123,
         "train_seconds": 95.0,
@@ -41,11 +41,8 @@ def _session(tmp_path: Path, with_classifier: bool) -> tuple[Path, object, np.nd
         },
         "labelled_windows": torch.from_numpy(windows),
         "labelled_labels": names,
-        "classifier": (
-            {
-                k: torch.from_numpy(v) if isinstance(v, np.ndarray) else v
-                for k, v in classifier.items()
-            }
+        "classifier": (  # arrays as tensors, as checkpoints before HeadSpec.to_dict held them
+            {**classifier, **{k: torch.from_numpy(getattr(head, k)) for k in ARRAY_FIELDS}}
             if with_classifier
             else None
         ),

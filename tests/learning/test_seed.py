@@ -28,6 +28,12 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_package(tmp_path_factory.mktemp("seed") / "package")
 
 
+@pytest.fixture(scope="module")
+def l2_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same, with a classifier on L2-normalised embeddings."""
+    return build_package(tmp_path_factory.mktemp("seed-l2") / "package", l2_normalise=True)
+
+
 def _wait(condition: Any, timeout_s: float = 20.0) -> bool:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
@@ -49,7 +55,11 @@ def _assert_same_weights(state: dict[str, torch.Tensor], expected: dict[str, np.
 
 
 @pytest.mark.lsl
-def test_seed__controller_starts_from_an_exported_package(package: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("l2_normalise", [False, True])
+def test_seed__controller_starts_from_an_exported_package(
+    l2_normalise: bool, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    package: Path = request.getfixturevalue("l2_package" if l2_normalise else "package")
     weights = _package_weights(package)
     activities = tuple(json.loads((package / "classifier.json").read_text())["activities"])
     assert sorted(activities) == sorted(ACTIVITIES)
@@ -66,7 +76,10 @@ def test_seed__controller_starts_from_an_exported_package(package: Path, tmp_pat
         assert pipeline.trainer.step == 0 and len(pipeline.trainer.queue) == 0
         _assert_same_weights(pipeline.trainer.ema.state_dict(), weights)
         _assert_same_weights(pipeline.trainer.student.state_dict(), weights)
-        # the package's classifier predicts before this session has labelled anything
+        # the package's classifier, kept as exported (L2-normalising or not), predicts before
+        # this session has labelled anything
+        seeded = pipeline.classifier.seed_head
+        assert seeded is not None and seeded.l2_normalise == l2_normalise
         assert _wait(
             lambda: (
                 (p := ctl.snapshot().prediction) is not None
@@ -81,6 +94,7 @@ def test_seed__controller_starts_from_an_exported_package(package: Path, tmp_pat
     _assert_same_weights(saved["ema_student"], weights)
     assert saved["labels"]["activities"] == list(activities)
     assert saved["classifier"]["activities"] == list(activities)
+    assert saved["classifier"]["l2_normalise"] == l2_normalise
 
 
 def test_seed__tampered_package_refused_by_the_cli(

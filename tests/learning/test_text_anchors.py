@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from comodo_live.config import ConfigError
-from comodo_live.learning.classifier import Smoother
+from comodo_live.head import Smoother
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pipeline import Pipeline
 from comodo_live.learning.predictions import PredictionBoard
