@@ -110,6 +110,21 @@ def unit_factor(channel: str, unit: str, where: str = "") -> float:
     raise UnitError(f"{problem}; accepted {noun} units: {ACCEPTED[kind]}")
 
 
+_CANONICAL = {
+    "accel": {1.0: "m/s^2", G_TO_MS2: "g", 1e-3 * G_TO_MS2: "mg"},
+    "gyro": {1.0: "rad/s", DEG_TO_RAD: "deg/s", 1e-3: "mrad/s"},
+}
+
+
+def canonical_unit(kind: str, unit: str) -> str:
+    """The standard spelling (``m/s^2``, ``g``, ``mg``, ``rad/s``, ``deg/s``, ``mrad/s``) of an
+    accepted ``unit`` of ``kind`` (``"accel"`` / ``"gyro"``); raises :class:`UnitError`."""
+    if kind not in _CANONICAL:
+        raise ValueError(f"kind must be 'accel' or 'gyro', got {kind!r}")
+    sensor = "the accelerometer" if kind == "accel" else "the gyroscope"
+    return _CANONICAL[kind][unit_factor(f"{kind}_x", unit, sensor)]
+
+
 def canonical_channel(label: str) -> str | None:
     """Contract name of a channel label (``accel_x``, ``AccX``, ``gyro_z_deg_s``, ``gz``), or None."""
     text = re.sub(r"[^a-z]", "", label.lower().split("_m_s2")[0])

@@ -34,39 +34,41 @@ from typing import NamedTuple
 import numpy as np
 import pylsl
 
-from comodo_live.records import DEG_TO_RAD, G_TO_MS2
+from comodo_live.imu_csv import parse_units, read_imu_csv
+from comodo_live.units import canonical_unit, split_label, unit_factor
 
 from ._lsl import CHUNK_S, Pacer, Schedule
 
-_ACCEL = {"m/s^2": 1.0, "m/s2": 1.0, "m/s²": 1.0, "ms2": 1.0, "g": G_TO_MS2}
-_GYRO = {"rad/s": 1.0, "rads": 1.0, "deg/s": DEG_TO_RAD, "dps": DEG_TO_RAD, "degs": DEG_TO_RAD}
 _SPLIT = re.compile(r"[,;\s]+")
 
 
 @dataclass(frozen=True)
 class ImuUnits:
-    """Units a source sends. ``accel``: "m/s^2" or "g"; ``gyro``: "rad/s" or "deg/s"."""
+    """Units a source sends, any spelling of :mod:`comodo_live.units` (kept in its standard
+    one): ``accel`` "m/s^2", "g" or "mg"; ``gyro`` "rad/s", "deg/s" or "mrad/s".
+
+    Raises:
+        comodo_live.units.UnitError: (a ValueError) an unknown or wrong-kind unit, naming the
+            accepted spellings.
+    """
 
     accel: str = "m/s^2"
     gyro: str = "rad/s"
 
     def __post_init__(self) -> None:
-        if self.accel not in _ACCEL:
-            raise ValueError(f"accel unit must be one of {sorted(_ACCEL)}, got {self.accel!r}")
-        if self.gyro not in _GYRO:
-            raise ValueError(f"gyro unit must be one of {sorted(_GYRO)}, got {self.gyro!r}")
+        object.__setattr__(self, "accel", canonical_unit("accel", self.accel))
+        object.__setattr__(self, "gyro", canonical_unit("gyro", self.gyro))
 
     @classmethod
     def parse(cls, text: str) -> ImuUnits:
         """From ``"<accel>,<gyro>"``, e.g. ``"g,deg/s"``."""
-        parts = [p.strip() for p in text.split(",")]
-        if len(parts) != 2:
-            raise ValueError(f"units must be '<accel>,<gyro>' (e.g. 'g,deg/s'), got {text!r}")
-        return cls(parts[0], parts[1])
+        return cls(*parse_units(text))
 
     def to_si(self, values: np.ndarray) -> np.ndarray:
         """(N, 6) in these units → (N, 6) float32 in m/s² and rad/s."""
-        scale = np.array([_ACCEL[self.accel]] * 3 + [_GYRO[self.gyro]] * 3)
+        scale = np.array(
+            [unit_factor("accel_x", self.accel)] * 3 + [unit_factor("gyro_x", self.gyro)] * 3
+        )
         return (np.asarray(values, dtype=np.float64).reshape(-1, 6) * scale).astype(np.float32)
 
 
@@ -273,28 +275,26 @@ class UdpImuSource(_LineSource):
             self._sock = None
 
 
-def infer_csv_units(columns: list[str]) -> ImuUnits:
-    """Units from column-name suffixes (``_m_s2``/``_g``, ``_rad_s``/``_deg_s``)."""
-    accel = {"_m_s2": "m/s^2", "_ms2": "m/s^2", "_g": "g"}
-    gyro = {"_rad_s": "rad/s", "_deg_s": "deg/s", "_dps": "deg/s"}
-    found_a = {accel[s] for c in columns[:3] for s in accel if c.lower().endswith(s)}
-    found_g = {gyro[s] for c in columns[3:] for s in gyro if c.lower().endswith(s)}
-    if len(found_a) != 1 or len(found_g) != 1:
-        raise ValueError(f"cannot infer units from columns {columns}; pass units= (e.g. 'g,deg/s')")
-    return ImuUnits(found_a.pop(), found_g.pop())
-
-
 class CsvImuSource(ImuSource):
     """A CSV file replayed at its own timing (relative sample times kept, jitter included).
+
+    Read by the app's one IMU CSV reader (:func:`comodo_live.imu_csv.read_imu_csv`): units come
+    from the column names (``accel_x_g``, ``gyro_x_deg_s`` …); a column without one needs
+    ``units`` (which never overrides a unit a column states).
 
     Args:
         path: CSV file with a header row.
         time_column: column of sample times.
-        columns: the 6 data columns (accel x/y/z, gyro x/y/z); default: the 6 after ``time_column``.
-        units: units of the data columns; default: inferred from the column names.
-        time_scale: seconds per time unit (0.001 for milliseconds).
+        columns: the 6 data columns (accel x/y/z, gyro x/y/z); default: recognised by name, or
+            the 6 after ``time_column`` when no column name is recognised.
+        units: units of the columns whose names carry none.
+        time_scale: seconds per time unit (0.001 for milliseconds; default: from the name).
         loop: replay forever (each pass shifted by the file's duration + one median interval).
         t0: LSL time of the first sample (default: when opened).
+
+    Raises:
+        ValueError: a bad column, time or value (names it); UnitError for a missing or unknown
+            unit (names the column and the accepted spellings).
     """
 
     def __init__(
@@ -303,42 +303,33 @@ class CsvImuSource(ImuSource):
         time_column: str = "time_s",
         columns: list[str] | None = None,
         units: ImuUnits | None = None,
-        time_scale: float = 1.0,
+        time_scale: float | None = None,
         loop: bool = True,
         t0: float | None = None,
     ) -> None:
         self.path = Path(path)
-        header = self.path.read_text().splitlines()[0].split(",")
-        header = [h.strip() for h in header]
-        if time_column not in header:
-            raise ValueError(
-                f"time_column {time_column!r} is not in {self.path.name}'s header {header}"
-            )
-        if columns is None:
-            start = header.index(time_column) + 1
-            columns = header[start : start + 6]
-        missing = [c for c in columns if c not in header]
-        if len(columns) != 6 or missing:
-            raise ValueError(
-                f"columns must name 6 columns of {header}, got {columns} (missing {missing})"
-            )
-        if not time_scale > 0:
+        if time_scale is not None and not time_scale > 0:
             raise ValueError(f"time_scale must be > 0, got {time_scale}")
-        table = np.loadtxt(
+        with open(self.path, encoding="utf-8") as handle:
+            header = [cell.strip() for cell in handle.readline().split(",")]
+        if columns is None and time_column in header and not any(split_label(h)[0] for h in header):
+            start = header.index(time_column) + 1
+            columns = header[start : start + 6]  # unnamed columns: the 6 after the time
+        table = read_imu_csv(
             self.path,
-            delimiter=",",
-            skiprows=1,
-            ndmin=2,
-            usecols=[header.index(c) for c in (time_column, *columns)],
+            units=None if units is None else (units.accel, units.gyro),
+            time_column=time_column,
+            time_scale=time_scale,
+            columns=columns,
         )
-        if not np.all(np.isfinite(table)):
-            bad = int(np.argwhere(~np.isfinite(table))[0, 0]) + 2
+        if not np.all(np.isfinite(table.samples)):
+            bad = int(np.argwhere(~np.isfinite(table.samples))[0, 0]) + 2
             raise ValueError(f"{self.path.name}: non-finite value on line {bad}")
-        self.units = units or infer_csv_units(list(columns))
-        self.times_s = (table[:, 0] - table[0, 0]) * time_scale
-        self.data = self.units.to_si(table[:, 1:])
+        self.units = _uniform_units(table.units) or units
+        self.times_s = table.times - table.times[0]
+        self.data = table.samples.astype(np.float32)  # (M, 6) m/s², rad/s
         self.schedule = Schedule(offsets_s=self.times_s, loop=loop)
-        self.rate_hz = float(round(1.0 / np.median(np.diff(self.times_s)), 3))
+        self.rate_hz = float(round(table.rate_hz, 3))
         self.description = f"csv:{self.path.name}"
         self.t0 = t0
         self.pacer: Pacer | None = None
@@ -354,3 +345,10 @@ class CsvImuSource(ImuSource):
             return None if self.pacer.exhausted else EMPTY_CHUNK
         rows = np.arange(k0, k1) % len(self.data)
         return ImuChunk(self.data[rows], self.pacer.lsl_times(k0, k1))
+
+
+def _uniform_units(units: tuple[str, ...]) -> ImuUnits | None:
+    """One :class:`ImuUnits` when all accel columns share a unit and all gyro ones do."""
+    accel = {canonical_unit("accel", u) for u in units[:3]}
+    gyro = {canonical_unit("gyro", u) for u in units[3:]}
+    return ImuUnits(accel.pop(), gyro.pop()) if len(accel) == len(gyro) == 1 else None

@@ -1,14 +1,20 @@
-"""Build a replayable session (XDF + video) from a video file and an IMU CSV.
+"""Build a replayable session (XDF + video) from a video file and an IMU CSV, losing nothing.
 
 The sources go through the real recording path: an IMU outlet and a frame-index outlet are
 published on LSL and recorded by :class:`~comodo_live.recording.recorder.SessionRecorder`.
 Every sample carries an explicit timestamp (``t0`` + the source's own time), so the session's
-timing comes from the files, not from the wall clock, and the conversion runs as fast as LSL
-carries the samples (the recorder's ~6 s start-to-finalise time dominates).
+timing comes from the files, not from the wall clock. An outlet (and the recorder's inlet)
+keeps at most its buffer's seconds of data for a consumer — pushing a long file at once kept
+18,002 of 30,000 samples of a 10-minute input — so the outlets are sized to the whole input and
+the pushes are paced at ``speed`` × real time (default 100: a 30-minute input takes ~18 s plus
+the recorder's ~6 s start-to-finalise). The XDF is then read back and every stream's count
+checked against the input: a mismatch is an error, never a silent loss.
 
-CSV: a header row; ``time_s`` (seconds from the video's first frame) and six columns accel
-x/y/z, gyro x/y/z. Units come from the column names: ``*_m_s2`` / ``*_g`` for accel,
-``*_rad_s`` / ``*_deg_s`` for gyro; output is m/s² and rad/s.
+CSV: the app's one IMU CSV reader (:mod:`comodo_live.imu_csv`): a header row with ``time_s``
+(seconds from the video's first frame; ``time_ms`` … also) and six IMU columns whose names carry
+their units (``accel_x_m_s2``, ``accel_x_g``, ``gyro_x_deg_s`` …; or ``--units g,deg/s`` for
+columns that carry none); output is m/s² and rad/s. Unix-epoch times are refused (they cannot
+be placed on the video's clock without its start time).
 
 CLI: ``python -m comodo_live.recording.convert --video V --imu-csv C --out recordings/NAME``.
 """
@@ -16,27 +22,42 @@ CLI: ``python -m comodo_live.recording.convert --video V --imu-csv C --out recor
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 import pylsl
 
+from comodo_live.imu_csv import read_imu_csv as read_imu_table
 from comodo_live.recording.recorder import SessionRecorder
 from comodo_live.recording.session import SESSION_XDF
-from comodo_live.records import DEG_TO_RAD, G_TO_MS2, IMU_CHANNELS, IMU_UNITS
+from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 from comodo_live.streams.names import FRAME_INDEX_TYPE, IMU_TYPE
 from comodo_live.streams.resolve import resolve_stream
+
+DEFAULT_SPEED = 100.0  # stream seconds pushed per wall-clock second
+EPOCH_LIKE_S = 1e6  # a first IMU time beyond ~11.6 days is a wall-clock (epoch) time
+SETTLE_S = 1.0  # after the last push, before the recorder's own flush
+
+
+class ConversionError(RuntimeError):
+    """The written XDF does not hold every input sample (the message has both counts)."""
 
 
 @dataclass(frozen=True)
 class ConvertResult:
-    """What was written. Durations in seconds, rates in Hz."""
+    """What was written, as read back from the XDF. Rates in Hz.
+
+    Attributes:
+        imu_samples: IMU samples in the XDF (= the CSV's rows).
+        frames: frame indices in the XDF (= the video's frames).
+    """
 
     xdf: Path
     video: Path
@@ -46,38 +67,29 @@ class ConvertResult:
     fps: float
 
 
-def read_imu_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def read_imu_csv(path: Path, units: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(time_s (N,), data (N, 6) float32 in m/s² and rad/s)`` from an IMU CSV.
 
+    Args:
+        path: the CSV (:mod:`comodo_live.imu_csv` layout; it must have a time column).
+        units: ``"<accel>,<gyro>"`` for columns whose names carry no unit.
+
     Raises:
-        ValueError: missing columns, unknown units, or times that are not increasing.
+        ValueError: missing columns, missing or unknown units (names the column), no time
+            column, times that are not increasing, or Unix-epoch times.
     """
-    table: Any = np.genfromtxt(path, delimiter=",", names=True, dtype=np.float64)
-    names = list(table.dtype.names or ())
-    if "time_s" not in names or len(names) != 7:
-        raise ValueError(f"{path}: expected columns time_s + 6 IMU columns, got {names}")
-    columns = [n for n in names if n != "time_s"]
-    factors = []
-    for i, column in enumerate(columns):
-        lower = column.lower()
-        if i < 3 and lower.endswith(("_m_s2", "_ms2")):
-            factors.append(1.0)
-        elif i < 3 and lower.endswith("_g"):
-            factors.append(G_TO_MS2)
-        elif i >= 3 and lower.endswith("_rad_s"):
-            factors.append(1.0)
-        elif i >= 3 and lower.endswith(("_deg_s", "_dps")):
-            factors.append(DEG_TO_RAD)
-        else:
-            raise ValueError(
-                f"{path}: cannot tell the unit of column {column!r} (accel columns end in "
-                "_m_s2 or _g, gyro columns in _rad_s or _deg_s, in x, y, z order)"
-            )
-    times = np.atleast_1d(table["time_s"]).astype(np.float64)
-    if times.size < 2 or np.any(np.diff(times) <= 0):
-        raise ValueError(f"{path}: time_s must be strictly increasing with >= 2 rows")
-    data = np.stack([np.atleast_1d(table[c]) * f for c, f in zip(columns, factors, strict=True)], 1)
-    return times, data.astype(np.float32)
+    table = read_imu_table(path, units=units)
+    if not table.timed:
+        raise ValueError(f"{path}: needs a time column (time_s: seconds from the video's start)")
+    first = float(table.times[0])
+    if abs(first) > EPOCH_LIKE_S:
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(first)) if first > 0 else "?"
+        raise ValueError(
+            f"{path}: the first time is {first:.3f} s ({when} as a Unix time): this looks like "
+            "wall-clock (epoch) time; time_s must count seconds from the video's first frame "
+            "(subtract the video's start time from every row)"
+        )
+    return table.times, table.samples.astype(np.float32)
 
 
 def video_frame_times(path: Path) -> tuple[np.ndarray, float, tuple[int, int]]:
@@ -123,40 +135,126 @@ def _frame_info(source_id: str, fps: float, video: Path, size: tuple[int, int]) 
     return info
 
 
-def convert(video: Path, imu_csv: Path, out: Path, chunk: int = 256) -> ConvertResult:
+def convert(
+    video: Path,
+    imu_csv: Path,
+    out: Path,
+    *,
+    units: str | None = None,
+    speed: float = DEFAULT_SPEED,
+    step_s: float = 1.0,
+) -> ConvertResult:
     """Write ``out/session.xdf`` and a copy of ``video`` into the session folder ``out``.
+
+    Args:
+        video: the video file.
+        imu_csv: the IMU CSV (see the module doc).
+        out: the session folder to create.
+        units: ``"<accel>,<gyro>"`` for CSV columns whose names carry no unit.
+        speed: stream seconds pushed per wall-clock second (> 0).
+        step_s: stream seconds per push, seconds (> 0).
 
     Raises:
         FileExistsError: ``out`` already holds a session.
+        ValueError: a bad CSV (see :func:`read_imu_csv`), bad arguments, or IMU and video that
+            do not overlap in time.
+        ConversionError: the XDF read back lacks samples (both counts in the message).
     """
     video, imu_csv, out = Path(video), Path(imu_csv), Path(out)
+    for arg, value in (("speed", speed), ("step_s", step_s)):
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"{arg} must be finite and > 0, got {value}")
     if (out / SESSION_XDF).exists():
         raise FileExistsError(f"{out} already holds a session ({SESSION_XDF})")
-    imu_t, imu = read_imu_csv(imu_csv)
+    imu_t, imu = read_imu_csv(imu_csv, units)
     frame_t, fps, size = video_frame_times(video)
+    if imu_t[-1] < frame_t[0] or imu_t[0] > frame_t[-1]:
+        raise ValueError(
+            f"{imu_csv.name} spans {imu_t[0]:.2f}..{imu_t[-1]:.2f} s and {video.name} "
+            f"0..{frame_t[-1]:.2f} s: they do not overlap (time_s counts from the first frame)"
+        )
     imu_rate = float(1.0 / np.median(np.diff(imu_t)))
     out.mkdir(parents=True, exist_ok=True)
     video_copy = out / video.name
     shutil.copyfile(video, video_copy)
     tag = uuid.uuid4().hex[:8]
-    imu_outlet = pylsl.StreamOutlet(_imu_info(f"convert-imu-{tag}", imu_rate, imu_csv.name))
-    frame_outlet = pylsl.StreamOutlet(_frame_info(f"convert-cam-{tag}", fps, video_copy, size))
+    span_s = float(max(imu_t[-1], frame_t[-1]) - min(imu_t[0], frame_t[0]))
+    buffered = math.ceil(span_s) + 60  # seconds: the whole input fits in each outlet
+    imu_info = _imu_info(f"convert-imu-{tag}", imu_rate, imu_csv.name)
+    frame_info = _frame_info(f"convert-cam-{tag}", fps, video_copy, size)
+    imu_outlet = pylsl.StreamOutlet(imu_info, max_buffered=buffered)
+    frame_outlet = pylsl.StreamOutlet(frame_info, max_buffered=buffered)
     infos = [resolve_stream(source_id=f"convert-{kind}-{tag}") for kind in ("imu", "cam")]
     recorder = SessionRecorder(out / SESSION_XDF, infos).start()
     try:
-        t0 = pylsl.local_clock()
-        indices = np.arange(len(frame_t), dtype=np.float64)[:, None]  # (F, 1)
-        for start in range(0, max(len(imu_t), len(frame_t)), chunk):
-            if start < len(imu_t):
-                imu_outlet.push_chunk(
-                    imu[start : start + chunk], (t0 + imu_t[start : start + chunk]).tolist()
-                )
-            if start < len(frame_t):
-                stamps = (t0 + frame_t[start : start + chunk]).tolist()
-                frame_outlet.push_chunk(indices[start : start + chunk], stamps)
+        _push_paced(
+            [(imu_outlet, imu_t, imu), (frame_outlet, frame_t, _frame_indices(len(frame_t)))],
+            speed,
+            step_s,
+        )
+        time.sleep(SETTLE_S)  # the recorder pulls every ~0.5 s; let it take the last chunk
     finally:
         recorder.stop()  # keeps recording flush_s more: the outlets are still alive here
-    return ConvertResult(out / SESSION_XDF, video_copy, len(imu_t), len(frame_t), imu_rate, fps)
+    counts = verify_counts(
+        out / SESSION_XDF,
+        {imu_info.source_id(): len(imu_t), frame_info.source_id(): len(frame_t)},
+    )
+    return ConvertResult(
+        out / SESSION_XDF,
+        video_copy,
+        counts[imu_info.source_id()],
+        counts[frame_info.source_id()],
+        imu_rate,
+        fps,
+    )
+
+
+def _frame_indices(count: int) -> np.ndarray:
+    return np.arange(count, dtype=np.float64)[:, None]  # (F, 1)
+
+
+def _push_paced(
+    streams: list[tuple[pylsl.StreamOutlet, np.ndarray, np.ndarray]], speed: float, step_s: float
+) -> None:
+    """Push each ``(outlet, times (N,) s, samples (N, C))`` stamped ``t0 + times``, in steps of
+    ``step_s`` stream seconds, never more than ``speed`` × the elapsed wall time ahead."""
+    origin = min(float(times[0]) for _, times, _ in streams)
+    end = max(float(times[-1]) for _, times, _ in streams)
+    t0 = pylsl.local_clock()
+    started = time.monotonic()
+    cursors = [0] * len(streams)
+    edge = origin
+    while edge <= end:
+        edge += step_s
+        for i, (outlet, times, samples) in enumerate(streams):
+            stop = int(np.searchsorted(times, edge, side="left"))
+            if stop > cursors[i]:
+                part = slice(cursors[i], stop)
+                outlet.push_chunk(samples[part], (t0 + times[part]).tolist())
+                cursors[i] = stop
+        ahead = (edge - origin) / speed - (time.monotonic() - started)
+        if ahead > 0:
+            time.sleep(ahead)
+
+
+def verify_counts(xdf: Path, expected: dict[str, int]) -> dict[str, int]:
+    """Samples per stream (by source_id) in ``xdf``; raises unless each equals ``expected``.
+
+    Raises:
+        ConversionError: a stream is missing or holds a different number of samples.
+    """
+    import pyxdf
+
+    streams, _ = pyxdf.load_xdf(str(xdf), dejitter_timestamps=False)
+    found = {s["info"]["source_id"][0]: len(s["time_stamps"]) for s in streams}
+    counts = {source_id: found.get(source_id, 0) for source_id in expected}
+    wrong = {sid: (counts[sid], n) for sid, n in expected.items() if counts[sid] != n}
+    if wrong:
+        detail = "; ".join(f"{sid}: {got} of {n}" for sid, (got, n) in wrong.items())
+        raise ConversionError(
+            f"{xdf} lost samples while recording ({detail} read back); the file is incomplete"
+        )
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,15 +264,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--video", type=Path, required=True, help="video file (e.g. .mp4)")
     parser.add_argument("--imu-csv", type=Path, required=True, help="IMU CSV (time_s + 6 columns)")
     parser.add_argument("--out", type=Path, required=True, help="session folder to create")
+    parser.add_argument(
+        "--units", default=None, help="CSV units if the column names carry none, e.g. 'g,deg/s'"
+    )
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        help=f"stream seconds written per second (default {DEFAULT_SPEED:g})",
+    )
     args = parser.parse_args(argv)
     try:
-        result = convert(args.video, args.imu_csv, args.out)
-    except (OSError, ValueError) as exc:
+        result = convert(args.video, args.imu_csv, args.out, units=args.units, speed=args.speed)
+    except (OSError, ValueError, ConversionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(
-        f"wrote {result.xdf} ({result.imu_samples} IMU samples at {result.imu_rate_hz:.1f} Hz, "
-        f"{result.frames} frame indices at {result.fps:.2f} fps) and {result.video}"
+        f"wrote {result.xdf} and {result.video}; read back: {result.imu_samples} IMU samples at "
+        f"{result.imu_rate_hz:.1f} Hz, {result.frames} frame indices at {result.fps:.2f} fps "
+        "(every input sample and frame)"
     )
     return 0
 

@@ -19,7 +19,6 @@ from drivers.imu_sources import (
     ImuUnits,
     SerialImuSource,
     UdpImuSource,
-    infer_csv_units,
     parse_imu_line,
 )
 from tests.conftest import requires_shared
@@ -35,12 +34,15 @@ def test_imu_units__converts_g_and_deg_per_s():
     np.testing.assert_allclose(ImuUnits().to_si(raw), raw.astype(np.float32))
 
 
-def test_imu_units__rejects_unknown_units_naming_them():
-    with pytest.raises(ValueError, match=r"accel unit .* got 'mg'"):
-        ImuUnits("mg", "rad/s")
-    with pytest.raises(ValueError, match=r"gyro unit .* got 'rpm'"):
+def test_imu_units__the_shared_table_rejects_unknown_units_naming_them():
+    with pytest.raises(ValueError, match=r"unit 'furlong' of the accelerometer .* unknown"):
+        ImuUnits("furlong", "rad/s")
+    with pytest.raises(ValueError, match=r"gyro unit in units='g,rpm'.*accepted"):
         ImuUnits.parse("g,rpm")
-    assert ImuUnits.parse("g, deg/s") == ImuUnits("g", "deg/s")
+    assert ImuUnits.parse("g, deg/s") == ImuUnits("g", "deg/s") == ImuUnits("G", "dps")
+    np.testing.assert_allclose(
+        ImuUnits("mg", "rad/s").to_si(np.full((1, 6), 1000.0))[0, 0], G_TO_MS2
+    )
 
 
 def test_parse_imu_line__accepted_formats():
@@ -156,8 +158,8 @@ def test_csv_source__validates_columns_and_values(tmp_path):
     path.write_text("time_s,a,b,c,d,e,f\n0,1,2,3,4,5,6\n0.01,1,2,nan,4,5,6\n")
     with pytest.raises(ValueError, match="non-finite value on line 3"):
         CsvImuSource(path, units=ImuUnits())
-    with pytest.raises(ValueError, match="cannot infer units"):
-        infer_csv_units(["a", "b", "c", "d", "e", "f"])
+    with pytest.raises(ValueError, match=r"column 'a' of bad.csv \(accel_x\) has no unit"):
+        CsvImuSource(path)  # never taken for m/s² and rad/s because it says nothing
 
 
 def test_csv_source__loops_with_continuing_timestamps(tmp_path):

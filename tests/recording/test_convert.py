@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 import pyxdf
 
-from comodo_live.recording.convert import convert, main, read_imu_csv
+from comodo_live.recording.convert import (
+    ConversionError,
+    convert,
+    main,
+    read_imu_csv,
+    verify_counts,
+)
 from comodo_live.recording.player import XdfPlayer
 from comodo_live.records import DEG_TO_RAD
 from comodo_live.streams.reader import StreamReader
@@ -41,8 +47,65 @@ def test_read_imu_csv__converts_units_and_validates(tmp_path: Path) -> None:
     np.testing.assert_allclose(data[:, 0], np.sin(times), atol=1e-5)
     bad = tmp_path / "bad.csv"
     bad.write_text("time_s,a,b,c,d,e,f\n0,1,2,3,4,5,6\n1,1,2,3,4,5,6\n")
-    with pytest.raises(ValueError, match="unit of column 'a'"):
+    with pytest.raises(ValueError, match="has 0 IMU channels"):
         read_imu_csv(bad)
+    unitless = tmp_path / "unitless.csv"
+    unitless.write_text("time_s,ax,ay,az,gx,gy,gz\n0,1,2,3,4,5,6\n1,1,2,3,4,5,6\n")
+    with pytest.raises(ValueError, match=r"column 'ax' of unitless.csv \(accel_x\) has no unit"):
+        read_imu_csv(unitless)
+    _, stated = read_imu_csv(unitless, units="g,dps")
+    np.testing.assert_allclose(stated[0, 3], 4 * DEG_TO_RAD, rtol=1e-6)
+
+
+def test_read_imu_csv__epoch_times_refused(tmp_path: Path) -> None:
+    epoch = tmp_path / "epoch.csv"
+    epoch.write_text(
+        "time_s,ax_g,ay_g,az_g,gx_dps,gy_dps,gz_dps\n"
+        "1764500000.00,0,0,1,0,0,0\n1764500000.01,0,0,1,0,0,0\n"
+    )
+    with pytest.raises(ValueError, match=r"1764500000.000 s \(2025-11-30 .*epoch.*subtract"):
+        read_imu_csv(epoch)
+
+
+def _long_sources(folder: Path, minutes: float, fps: float = 5.0, imu_hz: float = 50.0):
+    """A tiny 16x16 MJPG video at ``fps`` and an IMU CSV at ``imu_hz``, ``minutes`` long."""
+    frames = round(minutes * 60 * fps)
+    video = folder / "long.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), fps, (16, 16))
+    for i in range(frames):
+        writer.write(np.full((16, 16, 3), i % 256, dtype=np.uint8))
+    writer.release()
+    t = np.arange(round(minutes * 60 * imu_hz)) / imu_hz
+    rows = np.column_stack([t, np.sin(t), np.cos(t), 9.81 + 0 * t, 10 * np.sin(t), 0 * t, t])
+    csv = folder / "long.csv"
+    header = "time_s,ax_m_s2,ay_m_s2,az_m_s2,gx_deg_s,gy_deg_s,gz_deg_s"
+    np.savetxt(csv, rows, delimiter=",", header=header, comments="", fmt="%.6f")
+    return video, csv, len(t), frames
+
+
+def test_convert__30_minutes_keep_every_sample_and_frame(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    video, csv, samples, frames = _long_sources(tmp_path, 30.0)  # 90,000 samples, 9,000 frames
+    out = tmp_path / "session"
+    assert main(["--video", str(video), "--imu-csv", str(csv), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"read back: {samples} IMU samples" in printed and f"{frames} frame indices" in printed
+    streams = {
+        s["info"]["type"][0]: s
+        for s in pyxdf.load_xdf(str(out / "session.xdf"), dejitter_timestamps=False)[0]
+    }
+    imu, index = streams["IMU"], streams["VideoFrameIndex"]
+    assert len(imu["time_stamps"]) == samples == 90_000
+    assert len(index["time_stamps"]) == frames == 9_000
+    np.testing.assert_allclose(np.diff(imu["time_stamps"]), 1 / 50.0, atol=1e-5)  # no hole
+    np.testing.assert_array_equal(index["time_series"][:, 0], np.arange(frames))
+    np.testing.assert_allclose(
+        imu["time_series"][-1, 5], (samples - 1) / 50.0 * DEG_TO_RAD, rtol=1e-5
+    )
+    imu_id = imu["info"]["source_id"][0]
+    with pytest.raises(ConversionError, match=rf"{imu_id}: {samples} of {samples + 1} read back"):
+        verify_counts(out / "session.xdf", {imu_id: samples + 1})
 
 
 @pytest.mark.slow
