@@ -2,6 +2,7 @@
 
     python app.py --headless --demo --duration 60
     python app.py --headless --replay recordings/<session>/session.xdf --camera-off-after 30
+    python app.py --headless --replay recordings/<session>/ --speed max   # deterministic fast replay
     python app.py --demo                  # the window (gui.app.run)
     python app.py --config my.toml --set window.hop_s=0.25 --set session.name=alice
     python app.py --headless --resume exported/    # continue from an exported model package
@@ -36,6 +37,21 @@ if TYPE_CHECKING:  # the controller (torch) and pylsl load only once the flags a
     from comodo_live.session.controller import Controller
 
 REPLAY_DRAIN_S = 3.0  # after a replay ends, let the last windows through
+
+
+def replay_speed(text: str) -> float:
+    """``--speed``: a factor > 0, or ``max`` (returned as ``math.inf``: fast replay)."""
+    if text.strip().lower() == "max":
+        return math.inf
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--speed must be a number > 0 or 'max', got {text!r}"
+        ) from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"--speed must be a number > 0 or 'max', got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-record", action="store_true", help="do not record XDF/video (session.record=false)"
     )
-    parser.add_argument("--speed", type=float, help="replay speed factor (source.replay_speed)")
+    parser.add_argument(
+        "--speed",
+        type=replay_speed,
+        help="replay speed factor (source.replay_speed), or 'max': deterministic fast replay "
+        "of every window and clip in lockstep, as fast as the machine allows (--headless)",
+    )
     parser.add_argument("--loop", action="store_true", help="loop the replay (source.replay_loop)")
     parser.add_argument(
         "--status-every", type=float, default=5.0, metavar="S", help="headless status period, s"
@@ -126,6 +147,8 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
         ("resume", "session.resume"),
         ("speed", "source.replay_speed"),
     ):
+        if flag == "speed" and args.speed == math.inf:
+            continue  # --speed max: fast replay (comodo_live/session/fast_replay.py)
         if getattr(args, flag) is not None:
             overrides[key] = getattr(args, flag)
     if args.no_record:
@@ -271,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     if problem := input_problem(config, headless=args.headless):
         parser.error(problem)
+    if args.speed == math.inf:
+        if not (args.headless and args.replay):
+            parser.error("--speed max needs --headless and --replay FILE")
+        from comodo_live.session.fast_replay import run_cli
+
+        return run_cli(config, status_every_s=args.status_every)
     if args.lsl_lan:
         try:
             open_lsl_to_lan(config)

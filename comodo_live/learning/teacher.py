@@ -166,24 +166,36 @@ class TeacherWorker(Worker):
                 paired = self._pending.popleft()
             except IndexError:
                 continue
-            t0 = time.monotonic()
-            clip = paired.clip
-            assert clip is not None
-            self.frames_encoded += int(clip.frames.shape[0])
-            if clip.timestamps.size:
-                self.last_frame_time = max(self.last_frame_time, float(clip.timestamps.max()))
-            del clip
-            try:
-                z_v = self.encode(paired)
-            except FloatingPointError:
-                self._skipped += 1
-                continue
-            t1 = time.monotonic()
-            self._encoded += 1
-            self._events.append((t1, t1 - t0))
-            while self._events and self._events[0][0] < t1 - RATE_WINDOW_S:
-                self._events.popleft()
-            normaliser = self.projection.normaliser
-            if not normaliser.enabled or int(normaliser.count) > self._warmup:
-                self._sink(paired.imu, z_v, paired)
+            self.process(paired)
             del paired  # frames are released here; only the IMU window and z_v travel on
+
+    def process(self, paired: PairedWindow) -> bool:
+        """Encode one paired window and hand its pair to the sink once the feature mean is warm.
+
+        The worker thread's body; the deterministic fast replay
+        (:mod:`comodo_live.session.fast_replay`) calls it in lockstep. Returns True when a pair
+        was passed on.
+        """
+        t0 = time.monotonic()
+        clip = paired.clip
+        if clip is None:
+            return False
+        self.frames_encoded += int(clip.frames.shape[0])
+        if clip.timestamps.size:
+            self.last_frame_time = max(self.last_frame_time, float(clip.timestamps.max()))
+        del clip
+        try:
+            z_v = self.encode(paired)
+        except FloatingPointError:
+            self._skipped += 1
+            return False
+        t1 = time.monotonic()
+        self._encoded += 1
+        self._events.append((t1, t1 - t0))
+        while self._events and self._events[0][0] < t1 - RATE_WINDOW_S:
+            self._events.popleft()
+        normaliser = self.projection.normaliser
+        if not normaliser.enabled or int(normaliser.count) > self._warmup:
+            self._sink(paired.imu, z_v, paired)
+            return True
+        return False
