@@ -288,6 +288,10 @@ class SessionConfig:
             software): their ``label:start:<name>`` / ``label:stop`` markers label windows like
             the demo's and a replay's markers; resolved at start (``session.resolve_timeout_s``).
         report: write ``report.html`` into the session folder when the session stops.
+        keep_video_data: what video-derived data the session folder keeps once the session
+            stops: "all" (video file + teacher embeddings in the checkpoint), "embeddings" (the
+            video file is deleted) or "none" (video deleted, teacher embeddings, replay pairs and
+            queue stripped from the final checkpoint; student, labels and IMU data stay).
     """
 
     root: str = "recordings"
@@ -298,6 +302,9 @@ class SessionConfig:
     resolve_timeout_s: float = field(default=10.0, metadata=_rng(0.1, 600.0))
     marker_source_ids: tuple[str, ...] = ()
     report: bool = True
+    keep_video_data: str = field(
+        default="all", metadata=_rng(choices=("all", "embeddings", "none"))
+    )
 
 
 @dataclass(frozen=True)

@@ -201,6 +201,18 @@ class Controller:
                     if self._running or self.pipeline is not None:
                         self._running = False
                         self._teardown()
+                        self._finish_folder()
+
+    def _finish_folder(self) -> None:
+        """session.keep_video_data, then files 0600 / folders 0700 (recordings/README.md)."""
+        if self.session_dir is None:
+            return
+        try:
+            keep = self.config.session.keep_video_data
+            for what in session_files.finish_session_dir(self.session_dir, keep):
+                logger.info("keep_video_data = %r: removed %s", keep, what)
+        except Exception as exc:  # the session is over; say so, keep what is there
+            self.report_error(f"finishing the session folder failed: {exc}")
 
     def _teardown(self) -> None:
         errors: list[BaseException] = []

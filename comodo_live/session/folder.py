@@ -1,10 +1,17 @@
 """The session folder: ``<root>/<YYYYmmdd-HHMMSS>-<name>/`` with the XDF recording, the video
-file, ``checkpoints/``, ``metrics.jsonl`` and the session's ``config.toml``."""
+file, ``checkpoints/``, ``metrics.jsonl`` and the session's ``config.toml``.
+
+Private by default, whatever the umask: the folder and ``checkpoints/`` are created 0700 (no
+other user can open anything inside while the session runs) and :func:`finish_session_dir`
+sets every file to 0600 and every folder to 0700 when the session stops. It also applies
+``session.keep_video_data`` (what video-derived data stays). ``recordings/README.md`` says
+what each file holds."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import time
 from pathlib import Path
@@ -19,6 +26,8 @@ METRICS_NAME = "metrics.jsonl"
 CONFIG_NAME = "config.toml"
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_NAME = "latest.pt"
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mkv")  # the camera's video files (video*.<suffix>)
+KEEP_VIDEO_DATA = ("all", "embeddings", "none")
 STALE_TEMP_S = 60.0  # a checkpoint temp file older than this belongs to a killed writer
 
 
@@ -36,10 +45,74 @@ def create_session_dir(root: str | Path, name: str, config: AppConfig | None = N
     while path.exists():
         n += 1
         path = base.with_name(f"{base.name}-{n}")
-    (path / CHECKPOINT_DIR).mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700)
+    (path / CHECKPOINT_DIR).mkdir(mode=0o700)
+    for folder in (path, path / CHECKPOINT_DIR):
+        folder.chmod(0o700)  # mkdir's mode is masked by the umask only ever downwards: be sure
     if config is not None:
-        (path / CONFIG_NAME).write_text(dump_toml(config))
+        _write_private(path / CONFIG_NAME, dump_toml(config))
     return path
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+    path.chmod(0o600)
+
+
+def make_private(session_dir: str | Path) -> None:
+    """Every folder under ``session_dir`` (itself included) 0700, every file 0600."""
+    root = Path(session_dir)
+    with contextlib.suppress(OSError):
+        root.chmod(0o700)
+    for path in root.rglob("*"):
+        if path.is_symlink():
+            continue
+        with contextlib.suppress(OSError):
+            path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def video_files(session_dir: str | Path) -> list[Path]:
+    """The camera's video files in a session folder (``video*.avi`` / ``.mp4`` / ``.mkv``)."""
+    return sorted(
+        p
+        for p in Path(session_dir).glob("video*")
+        if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
+    )
+
+
+def finish_session_dir(session_dir: str | Path, keep_video_data: str = "all") -> list[str]:
+    """After a session: apply ``session.keep_video_data`` and make the folder private.
+
+    Args:
+        session_dir: the session folder.
+        keep_video_data: "all" (keep), "embeddings" (delete the video files) or "none" (also
+            strip teacher embeddings, replay pairs and the queue from the checkpoint).
+
+    Returns:
+        What was removed, in words (for the log / status).
+    """
+    if keep_video_data not in KEEP_VIDEO_DATA:
+        raise ValueError(
+            f"keep_video_data = {keep_video_data!r} is invalid; valid: {list(KEEP_VIDEO_DATA)}"
+        )
+    folder = Path(session_dir)
+    removed: list[str] = []
+    if keep_video_data in ("embeddings", "none"):
+        for video in video_files(folder):
+            video.unlink()
+            removed.append(str(video))
+    checkpoint = checkpoint_path(folder)
+    if keep_video_data == "none" and checkpoint.is_file():
+        from comodo_live.learning.compact import strip_video_data  # torch: only here
+        from comodo_live.learning.state import load_state, save_state
+
+        save_state(checkpoint, strip_video_data(load_state(checkpoint)))
+        removed.append(f"teacher embeddings in {checkpoint}")
+    make_private(folder)
+    return removed
 
 
 def remove_session_dir(session_dir: str | Path) -> None:

@@ -84,3 +84,28 @@ def test_resume_latest__failed_start_writes_no_stub_a_later_resume_would_pick(
     assert result.returncode == 2, result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) <= 2  # the skip warning + the error
     assert sorted(tmp_path.iterdir()) == before  # no new (stub) session folder
+
+
+@pytest.mark.lsl
+def test_session_folder__private_and_keeps_no_video_data(tmp_path: Path) -> None:
+    from comodo_live.learning.state import load_state
+
+    old = os.umask(0o022)  # the usual umask: files would be world-readable
+    try:
+        result = _run(
+            tmp_path, "--demo", "--duration", "8", "--set", "session.keep_video_data=none"
+        )
+    finally:
+        os.umask(old)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    modes = {str(p.relative_to(session)): p.stat().st_mode & 0o777 for p in session.rglob("*")}
+    assert session.stat().st_mode & 0o777 == 0o700
+    assert {"session.xdf", "metrics.jsonl", "config.toml", "checkpoints/latest.pt"} <= set(modes)
+    assert all(
+        mode == (0o700 if (session / name).is_dir() else 0o600) for name, mode in modes.items()
+    ), modes
+    assert folder.video_files(session) == []  # the video was recorded, then removed
+    state = load_state(folder.checkpoint_path(session))
+    assert state["replay"]["z_v"].shape[0] == 0 and state["queue"]["count"] == 0
+    assert state["video_data"] == "none"

@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from comodo_live.session import folder
@@ -69,3 +70,52 @@ def test_remove_session_dir__deletes_a_failed_start(tmp_path: Path) -> None:
     (session / "metrics.jsonl").write_text("{}\n")
     folder.remove_session_dir(session)
     assert list(tmp_path.iterdir()) == []
+
+
+def _modes(session: Path) -> dict[str, int]:
+    return {str(p.relative_to(session)): p.stat().st_mode & 0o777 for p in session.rglob("*")}
+
+
+def test_create_session_dir__private_whatever_the_umask(tmp_path: Path) -> None:
+    from comodo_live.config import AppConfig
+
+    old = os.umask(0o002)
+    try:
+        session = folder.create_session_dir(tmp_path, "x", AppConfig())
+    finally:
+        os.umask(old)
+    assert session.stat().st_mode & 0o777 == 0o700
+    assert _modes(session) == {"checkpoints": 0o700, "config.toml": 0o600}
+
+
+def test_finish_session_dir__keep_video_data(tmp_path: Path) -> None:
+    from comodo_live.learning.labels import LabelStore
+    from comodo_live.learning.pipeline import Pipeline
+    from comodo_live.learning.predictions import PredictionBoard
+    from comodo_live.learning.state import load_state
+    from tests.engine_fixtures import fast_config
+
+    config = fast_config(tmp_path)
+    sessions = {}
+    for keep in folder.KEEP_VIDEO_DATA:
+        session = folder.create_session_dir(tmp_path, keep)
+        for name in ("video.avi", "video-2.mp4", "session.xdf", "metrics.jsonl"):
+            (session / name).write_bytes(b"data")
+            (session / name).chmod(0o644)
+        pipeline = Pipeline(
+            config, LabelStore(), PredictionBoard(), folder.checkpoint_path(session)
+        )
+        pipeline.replay.add(np.zeros((6, 50), np.float32), np.ones(32, np.float32))
+        pipeline.save_checkpoint()
+        folder.finish_session_dir(session, keep)
+        sessions[keep] = session
+        assert set(_modes(session).values()) <= {0o600, 0o700}, _modes(session)
+    assert len(folder.video_files(sessions["all"])) == 2
+    for keep in ("embeddings", "none"):
+        assert folder.video_files(sessions[keep]) == []
+        assert (sessions[keep] / "session.xdf").is_file()
+    kept = load_state(folder.checkpoint_path(sessions["embeddings"]))
+    stripped = load_state(folder.checkpoint_path(sessions["none"]))
+    assert kept["replay"]["z_v"].shape[0] == 1 and stripped["replay"]["z_v"].shape[0] == 0
+    with pytest.raises(ValueError, match="keep_video_data = 'some' is invalid"):
+        folder.finish_session_dir(sessions["all"], "some")
