@@ -161,3 +161,24 @@ def test_windower__five_fps_video_pairs(source_id: str) -> None:
     assert len(auto) >= 14 and all(w.clip is not None for w in auto)
     assert all(w.clip.frames.shape == (4, 8, 8, 3) for w in auto)
     assert all(w.clip is None for w in strict)  # 0.2 s frame gaps exceed a 0.15 s limit
+
+
+def test_windower__app_and_exported_runtime_see_the_same_windows(source_id: str) -> None:
+    from comodo_live.runtime.signal import offline_windows
+
+    rate = 200.0
+    stamps = pylsl.local_clock() - 15.0 + np.arange(int(10 * rate)) / rate
+    t = stamps - stamps[0]
+    si = _motion(t) + 0.3 * np.sin(2 * np.pi * 80.0 * t)[:, None]  # above the 25 Hz cutoff
+    deg_s_and_g = np.concatenate([si[:, 3:] / DEG_TO_RAD, si[:, :3] / G_TO_MS2], axis=1)
+    described = [(f"Gyro{a}", "deg/s") for a in "XYZ"] + [(f"Acc{a}", "g") for a in "XYZ"]
+    app = _windows(source_id, rate, described, stamps, deg_s_and_g)
+    runtime = {round(end, 6): w for end, w in offline_windows(t, si, 50.0, 100, 0.5)}
+    oldest = app[0].imu.t_start
+    matched = 0
+    for window in app:
+        expected = runtime.get(round(window.imu.t_end - oldest, 6))
+        if expected is not None:
+            np.testing.assert_allclose(window.imu.data, expected, atol=2e-4)
+            matched += 1
+    assert matched >= 14
