@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from comodo_live.session.controller import Controller
-from drivers.sources import make_sources
 from comodo_live.session.demo_labeller import DemoLabeller
+from drivers.sources import make_sources
 from tests.engine_fixtures import fast_config
 
 

@@ -23,7 +23,7 @@ def test_replay_only_sources__refuses_driver_modes_naming_the_factory(
 
 def test_controller__without_factory_demo_start_fails_cleanly(tmp_path: Path) -> None:
     ctl = Controller(fast_config(tmp_path, session__record=False))
-    with pytest.raises(ValueError, match="drivers.sources.make_sources"):
+    with pytest.raises(ValueError, match=r"drivers\.sources\.make_sources"):
         ctl.start()
     assert not ctl.running and ctl.marker_outlet is None
 
