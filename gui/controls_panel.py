@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QFileDialog,
     QGroupBox,
@@ -74,6 +74,8 @@ class ControlsPanel(QGroupBox):
         self.export_bar.setFormat("exporting… %p%")
         self.export_bar.hide()
         self.export_label = QLabel("")
+        for label in (self.session_label, self.export_label):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # paths and messages, never markup
         self.export_label.setWordWrap(True)
         buttons = QHBoxLayout()
         buttons.addWidget(self.record_button)

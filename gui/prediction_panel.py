@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
 
@@ -33,6 +35,8 @@ class PredictionPanel(QGroupBox):
         self.detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.teacher = QLabel("teacher (video): —")
         self.teacher.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for label in (self.detail, self.teacher):
+            label.setTextFormat(Qt.TextFormat.PlainText)  # activity names are never markup
         self.bars = ProbabilityBars()
         self.timeline = TimelineStrip()
         layout = QVBoxLayout(self)
@@ -52,8 +56,8 @@ class PredictionPanel(QGroupBox):
         prediction = snap.prediction
         if prediction is not None and prediction is not self._shown:
             self._shown = prediction
-            self.current.setText(
-                f"{prediction.label}  <span style='font-size:20px'>"
+            self.current.setText(  # rich text: the label (a user's or a marker's) escaped
+                f"{html.escape(prediction.label)}  <span style='font-size:20px'>"
                 f"{100 * prediction.confidence:.0f}%</span>"
             )
             self._set_current_style(activity_color(prediction.label, snap.activities).name())

@@ -18,19 +18,38 @@ import numpy as np
 
 UNKNOWN = "unknown"
 MAX_NAME_CHARS = 64
+MAX_ACTIVITIES = 100  # activities a session holds (markers from other programs included)
+SHOWN_CHARS = 80  # characters of a refused name shown in an error message
+
+
+def shown(text: object, limit: int = SHOWN_CHARS) -> str:
+    """``text`` safe to print or log: control and other non-printable characters escaped
+    (``\\x1b``, ``\\n``), cut to ``limit`` characters (``…`` marks the cut), quoted."""
+    text = str(text)
+    cut = text[:limit]
+    safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    return f"'{safe}{'…' if len(text) > limit else ''}'"
 
 
 def check_activity_name(name: str) -> str:
     """Strip and validate an activity name; returns the stripped name.
 
     Raises:
-        ValueError: empty, too long, or the reserved name ``"unknown"``.
+        ValueError: empty, too long, not printable text (control characters, escapes, line
+            breaks), or the reserved name ``"unknown"``. The message shows the name escaped.
     """
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"activity name must be a non-empty string, got {name!r}")
+        raise ValueError(f"activity name must be a non-empty string, got {shown(name)}")
     name = name.strip()
     if len(name) > MAX_NAME_CHARS:
-        raise ValueError(f"activity name must be <= {MAX_NAME_CHARS} characters, got {len(name)}")
+        raise ValueError(
+            f"activity name must be <= {MAX_NAME_CHARS} characters, got {len(name)}: {shown(name)}"
+        )
+    if not name.isprintable():
+        raise ValueError(
+            f"activity name must be printable text (no control characters, escapes or line "
+            f"breaks), got {shown(name)}"
+        )
     if name == UNKNOWN:
         raise ValueError(f"activity name {UNKNOWN!r} is reserved for low-confidence predictions")
     return name
@@ -76,10 +95,20 @@ class LabelStore:
         return self._version
 
     def add_activity(self, name: str) -> str:
-        """Add an activity (no-op if it exists); returns the stored name."""
+        """Add an activity (no-op if it exists); returns the stored name.
+
+        Raises:
+            ValueError: an invalid name (:func:`check_activity_name`) or ``MAX_ACTIVITIES``
+                activities already.
+        """
         name = check_activity_name(name)
         with self._lock:
             if name not in self._activities:
+                if len(self._activities) >= MAX_ACTIVITIES:
+                    raise ValueError(
+                        f"activity {shown(name)} not added: a session holds at most "
+                        f"{MAX_ACTIVITIES} activities; delete one first"
+                    )
                 self._activities.append(name)
                 self._windows[name] = deque(maxlen=self.max_per_activity)
                 self._teacher[name] = deque(maxlen=self.max_per_activity)

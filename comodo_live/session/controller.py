@@ -274,6 +274,7 @@ class Controller:
 
     def _on_marker(self, t: float, text: str) -> None:
         """Label markers from the sources' marker streams (other lab software, replays)."""
+        from comodo_live.learning.labels import shown
         from comodo_live.streams.names import MARKER_LABEL_START, MARKER_LABEL_STOP
 
         try:
@@ -282,7 +283,7 @@ class Controller:
             elif text == MARKER_LABEL_STOP:
                 self.labels.stop_label(t)
         except ValueError as exc:  # a bad name from another program: report, never crash
-            self.report_error(f"marker {text!r} ignored: {exc}")
+            self.report_error(f"marker {shown(text)} ignored: {exc}")
 
     def _truth(self, t0: float, t1: float) -> str | None:
         streams = self.streams

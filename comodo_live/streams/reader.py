@@ -34,6 +34,8 @@ from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
+MAX_MARKER_CHARS = 1024  # longer string samples are cut (label names are <= 64 characters)
+
 _NUMPY_DTYPES: dict[int, type] = {
     pylsl.cf_float32: np.float32,
     pylsl.cf_double64: np.float64,
@@ -244,7 +246,8 @@ class StreamReader(Worker):
         if self.dejitter is not None:
             stamps, gaps = self.dejitter.process(stamps)
         if self.is_string:
-            texts = [str(s[0]) for s in samples]  # type: ignore[attr-defined]
+            # a hostile 2 MB marker must not fill memory: markers are short commands and labels
+            texts = [str(s[0])[:MAX_MARKER_CHARS] for s in samples]  # type: ignore[attr-defined]
             with self._lock:
                 self._strings.extend(zip(stamps.tolist(), texts, strict=True))
                 self._string_total += len(texts)

@@ -109,3 +109,19 @@ def test_session_folder__private_and_keeps_no_video_data(tmp_path: Path) -> None
     state = load_state(folder.checkpoint_path(session))
     assert state["replay"]["z_v"].shape[0] == 0 and state["queue"]["count"] == 0
     assert state["video_data"] == "none"
+
+
+def test_marker_labels__hostile_markers_are_refused_and_shown_escaped(tmp_path: Path) -> None:
+    from comodo_live.learning.labels import MAX_ACTIVITIES
+    from comodo_live.session.controller import Controller
+
+    controller = Controller(fast_config(tmp_path))
+    controller._on_marker(1.0, "label:start:" + "\x1b[2J" + "z" * 2_000_000)
+    controller._on_marker(2.0, "label:start:evil\nnext line")
+    for i in range(MAX_ACTIVITIES + 20):
+        controller._on_marker(3.0 + i, f"label:start:act{i}")
+    assert len(controller.labels.activities) == MAX_ACTIVITIES
+    errors = controller.errors
+    assert len(errors) == 22
+    assert all(len(e) < 400 and all(c.isprintable() for c in e) for e in errors)
+    assert "\\x1b[2J" in errors[0] and "\\n" in errors[1]

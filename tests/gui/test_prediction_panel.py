@@ -45,3 +45,20 @@ def test_prediction_panel__shows_label_bars_and_timeline(qtbot) -> None:
 def test_describe__none_and_prediction() -> None:
     assert describe(None) == "—"
     assert describe(_pred(0.0, "sitting", 0.5)) == "sitting 50%"
+
+
+def test_prediction_panel__activity_names_are_text_not_markup(qtbot) -> None:
+    from PyQt6.QtCore import Qt
+
+    panel = PredictionPanel()
+    qtbot.addWidget(panel)
+    name = "<img src=x>"  # printable, so a valid activity name: shown as text
+    snap = make_snapshot(
+        activities=(name, "sitting"),
+        prediction=Prediction(1.0, name, 0.9, {name: 0.9, "sitting": 0.1}, "student"),
+        teacher_prediction=Prediction(1.0, name, 0.8, {name: 0.8, "sitting": 0.2}, "teacher"),
+    )
+    panel.update_prediction(snap)
+    assert "&lt;img src=x&gt;" in panel.current.text() and "<img" not in panel.current.text()
+    assert panel.teacher.textFormat() == Qt.TextFormat.PlainText
+    assert panel.teacher.text() == "teacher (video): <img src=x> 80%"

@@ -102,3 +102,32 @@ def test_label_store__state_round_trip_and_teacher_anchors() -> None:
     names, anchors = other.teacher_anchors()
     assert names == ("a", "b")
     np.testing.assert_allclose(anchors, [[0.6, 0.8], [0.0, -1.0]], atol=1e-6)
+
+
+def test_check_activity_name__printable_bounded_and_escaped_in_errors() -> None:
+    from comodo_live.learning.labels import MAX_NAME_CHARS, check_activity_name, shown
+
+    assert check_activity_name("  café au lait <b> ") == "café au lait <b>"
+    for bad in ("red\x1b[31m", "two\nlines", "tab\there", "rtl\u202eoverride", "bell\x07"):
+        with pytest.raises(ValueError, match="printable text") as caught:
+            check_activity_name(bad)
+        assert all(c.isprintable() for c in str(caught.value))
+    with pytest.raises(ValueError, match=f"<= {MAX_NAME_CHARS} characters") as caught:
+        check_activity_name("x" * 2_000_000)
+    assert len(str(caught.value)) < 200
+    assert shown("a\x1b[2Jb\n") == "'a\\x1b[2Jb\\n'"
+    assert shown("y" * 100, limit=5) == "'yyyyy…'"
+
+
+def test_label_store__at_most_max_activities() -> None:
+    from comodo_live.learning.labels import MAX_ACTIVITIES
+
+    store = LabelStore()
+    for i in range(MAX_ACTIVITIES):
+        store.add_activity(f"a{i}")
+    store.add_activity("a0")  # an existing one is still fine
+    with pytest.raises(ValueError, match=f"at most {MAX_ACTIVITIES} activities"):
+        store.start_label("one too many", 1.0)
+    assert len(store.activities) == MAX_ACTIVITIES and store.labelling is None
+    store.delete_activity("a1")
+    store.add_activity("now room")
