@@ -32,6 +32,7 @@ from comodo_live.config import AppConfig, ConfigError, load_config
 from comodo_live.learning.seed import is_package
 from comodo_live.session.demo_labeller import DemoLabeller
 from comodo_live.session.snapshot import EngineSnapshot
+from comodo_live.worker import Worker
 
 if TYPE_CHECKING:  # the controller (torch) and pylsl load only once the flags are applied
     from comodo_live.session.controller import Controller
@@ -254,14 +255,21 @@ def run_headless(controller: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _camera_off_later(controller: Any, after_s: float) -> None:
+class _CameraOffLater(Worker):
     """GUI mode: privacy mode ``after_s`` seconds after the controller started running."""
-    deadline = time.monotonic() + 120.0
-    while not controller.running and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(after_s)
-    if controller.running:
-        controller.set_camera(False)
+
+    def __init__(self, controller: Any, after_s: float) -> None:
+        super().__init__("camera-off-later")
+        self.controller = controller
+        self.after_s = after_s
+
+    def _loop(self) -> None:
+        deadline = time.monotonic() + 120.0
+        while not self.controller.running and time.monotonic() < deadline:
+            if self._stop_event.wait(0.05):
+                return
+        if not self._stop_event.wait(self.after_s) and self.controller.running:
+            self.controller.set_camera(False)
 
 
 def _load_package(path: str) -> Any:
@@ -340,8 +348,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run_window(controller: Controller, args: argparse.Namespace) -> int:
     from gui.app import run  # the window (Qt): imported only without --headless
 
-    if args.camera_off_after is not None:
-        threading.Thread(
-            target=_camera_off_later, args=(controller, args.camera_off_after), daemon=True
-        ).start()
-    return int(run(controller, duration_s=args.duration))
+    if args.camera_off_after is None:
+        return int(run(controller, duration_s=args.duration))
+    with _CameraOffLater(controller, args.camera_off_after):  # stopped and joined on return
+        return int(run(controller, duration_s=args.duration))

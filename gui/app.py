@@ -6,7 +6,6 @@ Called by :mod:`comodo_app.cli` for the non-headless mode (``python app.py --dem
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import sys
 import time
@@ -16,6 +15,7 @@ from types import TracebackType
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
+from comodo_live.worker import raise_errors
 from gui.controller_protocol import Controller
 from gui.main_window import MainWindow
 
@@ -80,7 +80,7 @@ def _start(controller: Controller, window: MainWindow) -> bool:
     try:
         controller.start()
     except Exception as exc:
-        if os.environ.get("COMODO_RAISE") == "1":
+        if raise_errors():
             raise
         log.error("the engine failed to start: %r", exc)
         window.report_error(

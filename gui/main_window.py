@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence
 from PyQt6.QtWidgets import QLabel, QMainWindow, QMenu, QSplitter, QVBoxLayout, QWidget
 
 from comodo_live.session.snapshot import EngineSnapshot
+from comodo_live.worker import raise_errors
 from gui.activities_panel import ActivitiesPanel
 from gui.camera_panel import CameraPanel
 from gui.controller_protocol import Controller
@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
             method(*args, **kwargs)
         except Exception as exc:
             self.report_error(f"{name} failed: {exc!r}")
-            if os.environ.get("COMODO_RAISE") == "1":
+            if raise_errors():
                 raise
 
     def report_error(self, message: str) -> None:
@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
             if now - self._failures.get(message, -1e9) > 10.0:  # do not flood the log at 40 Hz
                 self._failures[message] = now
                 self.report_error(message)
-            if os.environ.get("COMODO_RAISE") == "1":
+            if raise_errors():
                 raise
         elapsed = time.perf_counter() - t0
         self.ticks += 1
