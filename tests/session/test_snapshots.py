@@ -18,7 +18,7 @@ from comodo_live.session.housekeeping import Housekeeper
 from comodo_live.session.snapshot import StreamsStatus, StreamStatus
 from comodo_live.session.snapshots import SessionStatus, build_snapshot, metrics_line
 
-# What benchmarks/, tests/ and notebooks read from a metrics line: the names must not drift.
+# What benchmarks/ and tests/ read from a metrics line: these names must stay (more may come).
 METRICS_KEYS = {
     "type", "wall_time", "camera_on", "step", "loss", "steps_per_s", "queue_fill",
     "target_entropy", "mean_cosine", "lr", "skipped_steps", "rollbacks", "replay_pairs",
@@ -61,7 +61,7 @@ def test_metrics_line__keys_and_figures_come_from_the_records() -> None:
     board, labels = _stores()
     train = TrainStats(12, 2.0, 4.5, 0.25, 0.7, 0.1, 1e-3, 1)
     line = metrics_line(True, _stats(train), board, labels)
-    assert set(line) == METRICS_KEYS
+    assert not METRICS_KEYS - set(line)  # none missing
     assert (line["step"], line["loss"], line["replay_pairs"], line["lr"]) == (12, 2.0, 40, 1e-3)
     assert (line["teacher_encoded"], line["latency_p95_ms"]) == (60, 7.5)
     assert line["labelled"] == {"walking": 1}
@@ -70,6 +70,7 @@ def test_metrics_line__keys_and_figures_come_from_the_records() -> None:
     assert math.isnan(before_first_step["loss"]) and math.isnan(before_first_step["lr"])
     stopped = metrics_line(False, None, board, labels)
     assert set(stopped) == {"type", "wall_time", "camera_on", "prediction", "teacher_prediction"}
+    assert stopped["camera_on"] is False and stopped["prediction"] == ["walking", 0.8]
 
 
 def test_build_snapshot__from_records_hides_the_teacher_in_privacy_mode() -> None:
