@@ -255,7 +255,13 @@ def stream_channel_map(info: Any, channels: Sequence[str] = IMU_CHANNELS) -> Cha
     """
     source = stream_label(info)
     check_channel_count(int(info.channel_count()), channels, source)
-    described = channel_desc(info)
+    return _described_map(channel_desc(info), source, channels)
+
+
+def _described_map(
+    described: list[tuple[str, str]], source: str, channels: Sequence[str]
+) -> ChannelMap:
+    """:func:`channel_map` of a stream's metadata, refusing a stream that describes no units."""
     if not described:
         raise UnitError(
             f"{source} has no channel metadata (desc/channels/channel with label and unit), so "
@@ -268,3 +274,29 @@ def stream_channel_map(info: Any, channels: Sequence[str] = IMU_CHANNELS) -> Cha
             f"{len(channels)}: its units are unknown"
         )
     return channel_map(described, source, channels)
+
+
+def xdf_channel_desc(stream: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, unit) per channel from a pyxdf stream dict's ``info/desc/channels`` (may be [])."""
+
+    def first(node: Any, key: str) -> Any:
+        values = node.get(key) if isinstance(node, dict) else None
+        return values[0] if values else None
+
+    channels = first(first(stream.get("info", {}), "desc"), "channels")
+    entries = channels.get("channel", []) if isinstance(channels, dict) else []
+    return [(str(first(c, "label") or ""), str(first(c, "unit") or "")) for c in entries]
+
+
+def xdf_channel_map(stream: dict[str, Any], channels: Sequence[str] = IMU_CHANNELS) -> ChannelMap:
+    """The :class:`ChannelMap` of an IMU stream loaded by pyxdf (a recording replayed from file).
+
+    Raises:
+        ChannelError / UnitError: as :func:`stream_channel_map`, naming the stream.
+    """
+    info = stream.get("info", {})
+    name = (info.get("name") or ["?"])[0]
+    source_id = (info.get("source_id") or [""])[0]
+    source = f"XDF stream {name!r} (source_id={source_id!r})"
+    check_channel_count(int((info.get("channel_count") or [0])[0]), channels, source)
+    return _described_map(xdf_channel_desc(stream), source, channels)

@@ -14,6 +14,7 @@ from comodo_live.units import (
     check_channel_count,
     split_label,
     unit_factor,
+    xdf_channel_map,
 )
 
 
@@ -112,3 +113,23 @@ def test_channel_map__missing_or_unknown_unit_names_stream_and_channel() -> None
         channel_map([(c, "rpm" if c[0] == "g" else "g") for c in IMU_CHANNELS], "stream S")
     with pytest.raises(ChannelError, match="stream S has 3 IMU channels"):
         channel_map([("accel_x", "g")] * 3, "stream S")
+
+
+def _pyxdf_stream(described: list[tuple[str, str]] | None) -> dict:
+    """An IMU stream header as pyxdf parses it (every value wrapped in a list)."""
+    info: dict = {"name": ["IMU"], "source_id": ["rec-1"], "channel_count": ["6"]}
+    if described is not None:
+        channel = [{"label": [label], "unit": [unit]} for label, unit in described]
+        info["desc"] = [{"channels": [{"channel": channel}]}]
+    else:
+        info["desc"] = [None]
+    return {"info": info}
+
+
+def test_xdf_channel_map__reads_a_recorded_streams_units() -> None:
+    described = [(f"Acc{a}", "mg") for a in "XYZ"] + [(f"Gyro{a}", "dps") for a in "XYZ"]
+    mapping = xdf_channel_map(_pyxdf_stream(described))
+    assert mapping.order == tuple(range(6))
+    np.testing.assert_allclose(mapping.factors, [1e-3 * G_TO_MS2] * 3 + [DEG_TO_RAD] * 3)
+    with pytest.raises(UnitError, match=r"XDF stream 'IMU' \(source_id='rec-1'\) has no channel"):
+        xdf_channel_map(_pyxdf_stream(None))

@@ -100,12 +100,14 @@ def load_recording(path: str | Path) -> Recording:
     """Read an ``.xdf`` file (or a session folder holding one) for fast replay.
 
     Raises:
-        ValueError: the file has no 6-channel IMU stream with samples.
+        ValueError: the file has no 6-channel IMU stream with samples; UnitError (a ValueError)
+            when its channel units are missing or unknown (converted to m/s², rad/s otherwise).
     """
     import pyxdf
 
     from comodo_live.recording.session import find_session, videos_per_frame
     from comodo_live.recording.xdfmeta import read_stream_headers
+    from comodo_live.units import xdf_channel_map
 
     xdf, folder = find_session(Path(path))
     streams, _ = pyxdf.load_xdf(str(xdf), dejitter_timestamps=False)
@@ -151,7 +153,9 @@ def load_recording(path: str | Path) -> Recording:
         xdf=xdf,
         folder=folder,
         imu_t=np.asarray(imu_stream["time_stamps"], np.float64)[order],
-        imu=np.asarray(imu_stream["time_series"], np.float32).reshape(-1, 6)[order],
+        imu=xdf_channel_map(imu_stream)  # units at the door: m/s², rad/s (or refused)
+        .apply(np.asarray(imu_stream["time_series"], np.float64).reshape(-1, 6)[order])
+        .astype(np.float32),
         imu_rate_hz=float(field_of(imu_stream, "nominal_srate") or 0.0),
         frame_t=frame_t,
         frame_index=frame_index,
@@ -491,6 +495,7 @@ class FastReplay:
             markers=self.markers,  # type: ignore[arg-type]
             max_windows_per_poll=1_000_000,
             align_to_newest=False,
+            max_frame_gap_s=config.window.max_frame_gap_s,
         )
         self.t = -math.inf  # recording clock: end of the newest window processed
         self._last_publish = -math.inf

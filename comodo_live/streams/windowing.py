@@ -178,7 +178,8 @@ class Windower:
         self.markers = markers
         self.max_frame_gap_s = float(max_frame_gap_s)
         self.channel_map = None if channel_map is None or channel_map.is_identity else channel_map
-        self.input_rate_hz = float(imu_reader.nominal_srate)  # 0: irregular, measured per window
+        # 0: irregular (or a duck-typed reader without a nominal rate), measured per window
+        self.input_rate_hz = float(getattr(imu_reader, "nominal_srate", 0.0) or 0.0)
         margin_gap = 2.0 * imu_reader.dejitter.gap_s if imu_reader.dejitter else 1.0
         self._margin_s = max(margin_gap, antialias.half_length_s(self.rate_hz) + 0.05)
         self.max_windows_per_poll = int(max_windows_per_poll)
