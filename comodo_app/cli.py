@@ -200,9 +200,10 @@ def status_line(elapsed_s: float, snap: EngineSnapshot) -> str:
         teacher = f" | teacher says {snap.teacher_prediction.label}"
     camera = "camera ON " if snap.camera_on else "camera OFF"
     errors = f" | errors: {len(snap.errors)}" if snap.errors else ""
+    gain = f" | {snap.distillation_gain}" if snap.distillation_gain else ""
     return (
         f"[{elapsed_s:7.1f} s] {camera} | {learning} | teacher {snap.teacher_clips_per_s:.1f} clips/s, "
-        f"{snap.teacher_skipped} skipped | prediction {prediction}{teacher}{errors}"
+        f"{snap.teacher_skipped} skipped | prediction {prediction}{teacher}{gain}{errors}"
     )
 
 

@@ -10,12 +10,14 @@ range.
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
+if typing.TYPE_CHECKING:
+    from comodo_live.training.core import Recipe
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default_config.toml")
 
@@ -183,37 +185,47 @@ class StudentConfig:
         seed: construction seed.
     """
 
-    embed_dim: int = field(default=128, metadata=_rng(8, 4096))
-    width: int = field(default=32, metadata=_rng(4, 1024))
+    embed_dim: int = field(default=256, metadata=_rng(8, 4096))
+    width: int = field(default=64, metadata=_rng(4, 1024))
     kernel_size: int = field(default=5, metadata=_rng(1, 63))
-    proj_hidden: int = field(default=512, metadata=_rng(8, 8192))
+    proj_hidden: int = field(default=2048, metadata=_rng(8, 8192))
     seed: int = field(default=0, metadata=_rng(0, 2**31 - 1))
 
 
 @dataclass(frozen=True)
 class TrainerConfig:
-    """Continual COMODO distillation.
+    """Continual COMODO distillation (the shared recipe, :mod:`comodo_live.training.core`).
+
+    Defaults were chosen on validation folds of UTD-MHAD's training subjects
+    (``benchmarks/live_recipe_validation.py``, ``benchmarks/results/live_recipe_validation.json``).
 
     Attributes:
         batch_size: pairs per optimiser step.
-        lr: peak AdamW learning rate.
+        lr: peak AdamW learning rate of each round.
         weight_decay: AdamW weight decay.
-        warmup_steps: linear learning-rate warm-up, optimiser steps.
-        queue_size: COMODO teacher queue length K.
+        warmup_fraction: fraction of each round's steps with a linear warm-up, [0, 1).
+        queue_size: COMODO teacher queue length K (each teacher embedding enters it once).
         tau_t: teacher temperature.
         tau_s: student temperature.
         ema_decay: per-step decay of the EMA student that serves predictions.
-        replay_size: (IMU window, teacher embedding) pairs kept for replay.
-        min_pairs: pairs needed before training starts.
+        replay_size: (IMU window, teacher embedding) pairs kept (the whole session up to this
+            cap, ~3 KB each; beyond it the oldest are overwritten).
+        min_pairs: new pairs a training round needs at least (the first round starts when this
+            many pairs are stored).
+        replay_ratio: optimiser steps per new pair: a round over P new pairs lasts
+            ceil(replay_ratio × P) steps (warm-up, then cosine decay to 0).
+        round_growth: a later round waits for max(min_pairs, round_growth × pairs already
+            trained on) new pairs, capped at ``round_max_pairs``; with the camera off no round
+            starts, so training stops (camera-off flushes the pairs still waiting).
+        round_max_pairs: cap on the new pairs a round waits for.
         augment: random IMU augmentation (rotation, gain, time warp, jitter) of replayed windows.
-            Off by default: head pitch (gravity direction) and step frequency are activity cues
-            that rotation and warping blur (on the demo it cost 5-13 points of IMU-only accuracy).
         max_grad_norm: gradient clipping norm.
         divergence_norm: a gradient or parameter norm above this is divergence (skip + roll back).
         max_steps_per_s: cap on optimiser steps/s (0 = as fast as possible).
         checkpoint_every_s: seconds between atomic checkpoints.
         publish_every_s: seconds between EMA snapshots handed to the predictor.
-        imu_stats_windows: IMU windows used to fix the student's channel normalisation.
+        imu_stats_windows: IMU windows (camera on or off) whose per-channel mean/std fix the
+            student's input normalisation before training starts; then frozen.
         torch_threads: torch intra-op threads, process-wide (teacher, trainer and predictor each
             run in their own thread, so 1 keeps two cores busy without oversubscription).
     """
@@ -221,21 +233,46 @@ class TrainerConfig:
     batch_size: int = field(default=64, metadata=_rng(2, 4096))
     lr: float = field(default=3e-4, metadata=_rng(1e-7, 1.0))
     weight_decay: float = field(default=0.01, metadata=_rng(0.0, 1.0))
-    warmup_steps: int = field(default=200, metadata=_rng(0, 1_000_000))
+    warmup_fraction: float = field(default=0.1, metadata=_rng(0.0, 0.99))
     queue_size: int = field(default=4096, metadata=_rng(1, 1_000_000))
     tau_t: float = field(default=0.1, metadata=_rng(1e-3, 10.0))
     tau_s: float = field(default=0.05, metadata=_rng(1e-3, 10.0))
     ema_decay: float = field(default=0.99, metadata=_rng(0.0, 0.99999))
-    replay_size: int = field(default=2048, metadata=_rng(8, 1_000_000))
-    min_pairs: int = field(default=16, metadata=_rng(2, 1_000_000))
-    augment: bool = False
+    replay_size: int = field(default=50_000, metadata=_rng(8, 1_000_000))
+    min_pairs: int = field(default=128, metadata=_rng(2, 1_000_000))
+    replay_ratio: float = field(default=0.5, metadata=_rng(1e-3, 1000.0))
+    round_growth: float = field(default=1.0, metadata=_rng(0.0, 100.0))
+    round_max_pairs: int = field(default=2048, metadata=_rng(2, 1_000_000))
+    augment: bool = True
     max_grad_norm: float = field(default=10.0, metadata=_rng(1e-3, 1e9))
     divergence_norm: float = field(default=1e4, metadata=_rng(1.0, 1e12))
     max_steps_per_s: float = field(default=0.0, metadata=_rng(0.0, 1000.0))
     checkpoint_every_s: float = field(default=30.0, metadata=_rng(1.0, 86_400.0))
     publish_every_s: float = field(default=2.0, metadata=_rng(0.1, 3600.0))
-    imu_stats_windows: int = field(default=10, metadata=_rng(1, 100_000))
+    imu_stats_windows: int = field(default=240, metadata=_rng(1, 100_000))
     torch_threads: int = field(default=1, metadata=_rng(1, 64))
+
+    def recipe(self) -> Recipe:
+        """The shared step's :class:`~comodo_live.training.core.Recipe` for these settings."""
+        from comodo_live.training.core import Recipe  # torch-free config module: lazy import
+
+        return Recipe(
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            warmup_fraction=self.warmup_fraction,
+            queue_size=self.queue_size,
+            tau_t=self.tau_t,
+            tau_s=self.tau_s,
+            augment=self.augment,
+            ema_decay=self.ema_decay,
+            max_grad_norm=self.max_grad_norm,
+            divergence_norm=self.divergence_norm,
+            replay_ratio=self.replay_ratio,
+            round_min_pairs=self.min_pairs,
+            round_growth=self.round_growth,
+            round_max_pairs=max(self.round_max_pairs, self.min_pairs),
+        )
 
 
 @dataclass(frozen=True)
@@ -243,7 +280,11 @@ class PredictorConfig:
     """IMU-only prediction.
 
     Attributes:
-        confidence_threshold: below this smoothed probability the label is "unknown", [0, 1].
+        confidence_threshold: absolute floor of the "unknown" rule: a smoothed top probability
+            below max(confidence_threshold, unknown_chance_multiple / K) for K activities is
+            shown as "unknown", [0, 1].
+        unknown_chance_multiple: the "unknown" rule relative to chance 1/K (so it means the same
+            for 3 or 27 activities), unitless multiple of 1/K, >= 0.
         smoothing_alpha: weight of the newest probabilities in the exponential smoothing, (0, 1].
         min_windows_per_activity: labelled windows an activity needs for the linear head;
             fewer → prototype-anchor fallback.
@@ -259,7 +300,8 @@ class PredictorConfig:
             "xclip" (comodo_live/learning/text_anchors.py).
     """
 
-    confidence_threshold: float = field(default=0.5, metadata=_rng(0.0, 1.0))
+    confidence_threshold: float = field(default=0.0, metadata=_rng(0.0, 1.0))
+    unknown_chance_multiple: float = field(default=2.0, metadata=_rng(0.0, 1000.0))
     smoothing_alpha: float = field(default=0.5, metadata=_rng(0.01, 1.0))
     min_windows_per_activity: int = field(default=4, metadata=_rng(1, 100_000))
     max_windows_per_activity: int = field(default=120, metadata=_rng(1, 100_000))

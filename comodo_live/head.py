@@ -393,6 +393,18 @@ def fit_head(
     )
 
 
+def unknown_threshold(k: int, floor: float, chance_multiple: float) -> float:
+    """The "unknown" rule for ``k`` activities: a smoothed top probability below
+    max(floor, chance_multiple / k) (capped at 1) is shown as ``"unknown"``.
+
+    Relative to chance (1/k), so it means the same with 3 activities or 27; ``floor`` is an
+    absolute lower bound, [0, 1].
+    """
+    if k < 1:
+        return float(floor)
+    return float(min(1.0, max(floor, chance_multiple / k)))
+
+
 class Smoother:
     """Exponential smoothing of class probabilities with an ``"unknown"`` threshold.
 
@@ -400,16 +412,24 @@ class Smoother:
 
     Args:
         alpha: weight of the newest probabilities, (0, 1] (1 = no smoothing).
-        threshold: below this smoothed confidence the label is ``"unknown"``, [0, 1].
+        threshold: below this smoothed confidence the label is ``"unknown"``, [0, 1] (an
+            absolute floor when ``chance_multiple`` is set).
+        chance_multiple: also ``"unknown"`` below ``chance_multiple / K`` for K activities
+            (:func:`unknown_threshold`), >= 0 (0: the fixed ``threshold`` alone).
     """
 
-    def __init__(self, alpha: float = 0.5, threshold: float = 0.5) -> None:
+    def __init__(
+        self, alpha: float = 0.5, threshold: float = 0.5, chance_multiple: float = 0.0
+    ) -> None:
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
         if not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
+        if not chance_multiple >= 0:
+            raise ValueError(f"chance_multiple must be >= 0, got {chance_multiple!r}")
         self.alpha = float(alpha)
         self.threshold = float(threshold)
+        self.chance_multiple = float(chance_multiple)
         self._state: dict[str, float] = {}
 
     def reset(self) -> None:
@@ -437,7 +457,7 @@ class Smoother:
             return Prediction(float(t), "unknown", 0.0, {}, source, latency_ms)
         label = max(self._state, key=self._state.__getitem__)
         confidence = self._state[label]
-        if confidence < self.threshold:
+        if confidence < unknown_threshold(len(self._state), self.threshold, self.chance_multiple):
             label = "unknown"
         return Prediction(float(t), label, float(confidence), dict(self._state), source, latency_ms)
 

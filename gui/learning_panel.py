@@ -80,7 +80,14 @@ class LearningPanel(QGroupBox):
         self.queue_bar = QProgressBar()
         self.queue_bar.setRange(0, 100)
         self.queue_bar.setFormat("teacher queue %p% full")
+        self.gain_label = QLabel("distillation gain on your labels: –")
+        self.gain_label.setObjectName("learning:distillation gain")
+        self.gain_label.setToolTip(
+            "Cross-validated on your labelled stretches: the distilled student + classifier vs "
+            "the starting student. A student that falls behind is rolled back (not served)."
+        )
         layout = QVBoxLayout(self)
+        layout.addWidget(self.gain_label)
         layout.addLayout(grid)
         layout.addWidget(self.queue_bar)
         layout.addWidget(self.loss_plot, 1)
@@ -88,6 +95,8 @@ class LearningPanel(QGroupBox):
 
     def update_learning(self, snap: EngineSnapshot, now: float) -> None:
         """Refresh from ``snap``; ``now`` is the current LSL time (s), the right edge of the trends."""
+        if snap.distillation_gain:
+            self.gain_label.setText(snap.distillation_gain)
         self._set("teacher clips/s", f"{snap.teacher_clips_per_s:.2f}")
         self._set("skipped clips", str(snap.teacher_skipped))
         self._set("teacher duty", f"{100 * snap.teacher_duty:.0f}%")

@@ -40,7 +40,6 @@ FAST: dict[str, Any] = {
     "trainer.checkpoint_every_s": 2.0,
     "trainer.publish_every_s": 0.5,
     "trainer.max_steps_per_s": 20.0,
-    "trainer.warmup_steps": 5,
     "predictor.refit_every_s": 1.0,
     "predictor.min_windows_per_activity": 2,
     "session.metrics_every_s": 0.5,

@@ -27,6 +27,8 @@ class CardInfo:
         student: student architecture summary (e.g. its config).
         personalisation: the engine's record of the last fine-tune of the student on the labelled
             windows (steps, activities, windows, labelled accuracy before/after), or None.
+        distillation_gain: the student guard's figure ("distillation gain on your labels:
+            +x points (n windows)" or "... no labels yet"; learning/guard.py), "" if unknown.
         notes: free text.
     """
 
@@ -41,6 +43,7 @@ class CardInfo:
     labelled_windows: dict[str, int] = field(default_factory=dict)
     student: dict[str, Any] = field(default_factory=dict)
     personalisation: dict[str, Any] | None = None
+    distillation_gain: str = ""
     notes: str = ""
 
     @classmethod
@@ -104,6 +107,7 @@ def render_model_card(
             f"- Teacher: {_fmt(info.teacher)}; queue size: {_fmt(info.queue_size)}",
             f"- Student: {_student(info.student)} (EMA weights exported)",
             f"- Student–teacher agreement: {_fmt(info.agreement, percent=True)}",
+            f"- {(info.distillation_gain or 'distillation gain on your labels: not recorded').capitalize()}",
             f"- Accuracy on labelled stretches: {_fmt(info.labelled_accuracy, percent=True)}"
             + (f" ({info.labelled_accuracy_note})" if info.labelled_accuracy_note else ""),
             f"- Labelled windows per activity: {labelled}",

@@ -87,7 +87,10 @@ def _config_tree(state: Mapping[str, Any], session_dir: Path) -> dict[str, Any]:
 def _student(state: Mapping[str, Any]) -> nn.Module:
     from comodo_live.models.student import build_student
 
-    config, weights = _lookup(state, "student_config"), _lookup(state, "ema_student")
+    # The student the app served: the EMA student, unless the guard rolled it back.
+    served = _lookup(state, "served_student")
+    weights = served if isinstance(served, Mapping) else _lookup(state, "ema_student")
+    config = _lookup(state, "student_config")
     if not isinstance(config, Mapping) or not isinstance(weights, Mapping):
         raise SessionExportError(
             "checkpoint holds no 'student_config' + 'ema_student' (EMA weights)"
@@ -203,6 +206,7 @@ def read_session(session_dir: str | Path) -> SessionModel:
             "labelled_windows": {a: names.count(a) for a in dict.fromkeys(names)},
             "student": dict(getattr(student, "config", {})),
             "personalisation": _lookup(state, "personalisation"),
+            "distillation_gain": (_lookup(state, "guard") or {}).get("summary"),
         }
     )
     return SessionModel(

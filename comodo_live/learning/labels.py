@@ -4,7 +4,9 @@ Labels arrive as intervals on the LSL clock (``start_label`` / ``stop_label`` fr
 ``label:start:<name>`` / ``label:stop`` markers). A window is labelled with an activity when it
 lies entirely inside one of that activity's intervals. Each activity keeps at most
 ``max_per_activity`` windows (oldest dropped), plus the teacher embeddings of labelled windows
-seen while the camera was on (the teacher's own anchors).
+seen while the camera was on (the teacher's own anchors). Every window remembers its *stretch*
+(consecutive windows of one activity without a gap: one labelled interval or trial), so that
+cross-validation on the labels (``learning/guard.py``) never splits overlapping neighbours.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ UNKNOWN = "unknown"
 MAX_NAME_CHARS = 64
 MAX_ACTIVITIES = 100  # activities a session holds (markers from other programs included)
 SHOWN_CHARS = 80  # characters of a refused name shown in an error message
+# a labelled window starting later than this (s) after the previous one opens a new stretch
+STRETCH_GAP_S = 1.5
 
 
 def shown(text: object, limit: int = SHOWN_CHARS) -> str:
@@ -78,6 +82,9 @@ class LabelStore:
         self._activities: list[str] = []
         self._windows: dict[str, deque[np.ndarray]] = {}
         self._teacher: dict[str, deque[np.ndarray]] = {}
+        self._stretch_of: dict[str, deque[int]] = {}  # stretch id of each stored window
+        self._stretch = 0
+        self._last_window: tuple[str, float | None] | None = None
         self._intervals: deque[_Interval] = deque(maxlen=64)
         self._version = 0
         for name in activities:
@@ -112,6 +119,7 @@ class LabelStore:
                 self._activities.append(name)
                 self._windows[name] = deque(maxlen=self.max_per_activity)
                 self._teacher[name] = deque(maxlen=self.max_per_activity)
+                self._stretch_of[name] = deque(maxlen=self.max_per_activity)
                 self._version += 1
         return name
 
@@ -132,6 +140,7 @@ class LabelStore:
             self._activities[self._activities.index(old)] = new
             self._windows[new] = self._windows.pop(old)
             self._teacher[new] = self._teacher.pop(old)
+            self._stretch_of[new] = self._stretch_of.pop(old)
             for interval in self._intervals:
                 if interval.name == old:
                     interval.name = new
@@ -143,7 +152,7 @@ class LabelStore:
             if name not in self._activities:
                 raise KeyError(f"no activity {name!r}; activities: {self._activities}")
             self._activities.remove(name)
-            del self._windows[name], self._teacher[name]
+            del self._windows[name], self._teacher[name], self._stretch_of[name]
             kept = [i for i in self._intervals if i.name != name]
             self._intervals.clear()
             self._intervals.extend(kept)
@@ -156,6 +165,7 @@ class LabelStore:
         with self._lock:
             self._close_open(t)
             self._intervals.append(_Interval(name, float(t)))
+            self._last_window = None  # a new interval is a new stretch
         return name
 
     def stop_label(self, t: float) -> None:
@@ -186,14 +196,27 @@ class LabelStore:
             return None
 
     # --- labelled data ----------------------------------------------------------------------
-    def add_window(self, name: str, data: np.ndarray) -> bool:
-        """Store a (C, N) labelled IMU window; False if ``name`` is gone or ``data`` not finite."""
+    def add_window(self, name: str, data: np.ndarray, t: float | None = None) -> bool:
+        """Store a (C, N) labelled IMU window; False if ``name`` is gone or ``data`` not finite.
+
+        ``t``: the window's start time (s); a window of another activity than the previous one,
+        or starting more than ``STRETCH_GAP_S`` after it, opens a new stretch.
+        """
         if data.ndim != 2 or not np.isfinite(data).all():
             return False
         with self._lock:
             if name not in self._windows:
                 return False
+            last = self._last_window
+            if (
+                last is None
+                or last[0] != name
+                or (t is not None and (last[1] is None or abs(t - last[1]) > STRETCH_GAP_S))
+            ):
+                self._stretch += 1
+            self._last_window = (name, None if t is None else float(t))
             self._windows[name].append(np.array(data, dtype=np.float32, copy=True))
+            self._stretch_of[name].append(self._stretch)
             self._version += 1
         return True
 
@@ -219,6 +242,16 @@ class LabelStore:
             return np.zeros((0, 0, 0), np.float32), []
         return np.stack(data), names
 
+    def windows_by_stretch(self) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """:meth:`windows` plus the (M,) int64 stretch id of each window."""
+        with self._lock:
+            names = [n for n in self._activities for _ in self._windows[n]]
+            data = [w for n in self._activities for w in self._windows[n]]
+            groups = [g for n in self._activities for g in self._stretch_of[n]]
+        if not data:
+            return np.zeros((0, 0, 0), np.float32), [], np.zeros(0, np.int64)
+        return np.stack(data), names, np.asarray(groups, np.int64)
+
     def teacher_anchors(self) -> tuple[tuple[str, ...], np.ndarray]:
         """Activities with teacher embeddings and their L2-normalised mean embeddings (K, D)."""
         with self._lock:
@@ -239,6 +272,7 @@ class LabelStore:
                 "activities": list(self._activities),
                 "windows": {n: [w.copy() for w in self._windows[n]] for n in self._activities},
                 "teacher": {n: [z.copy() for z in self._teacher[n]] for n in self._activities},
+                "stretches": {n: list(self._stretch_of[n]) for n in self._activities},
             }
 
     def load_state(self, state: dict[str, object]) -> None:
@@ -257,5 +291,19 @@ class LabelStore:
                 n: deque(map(np.asarray, teacher.get(n, [])), maxlen=self.max_per_activity)
                 for n in activities
             }
+            stretches = state.get("stretches")
+            self._stretch_of = {}
+            for n in activities:
+                count = len(self._windows[n])
+                ids = stretches.get(n) if isinstance(stretches, dict) else None
+                if ids is None or len(ids) != count:  # older checkpoints: chunks of 8 windows
+                    self._stretch += 1
+                    ids = [self._stretch + i // 8 for i in range(count)]
+                    self._stretch += count // 8 + 1
+                self._stretch_of[n] = deque(map(int, ids), maxlen=self.max_per_activity)
+            self._stretch = max(
+                [self._stretch, *(max(d, default=0) for d in self._stretch_of.values())]
+            )
+            self._last_window = None
             self._intervals.clear()
             self._version += 1

@@ -1,8 +1,11 @@
-"""Bounded replay store of recent (IMU window, teacher embedding) pairs for continual training.
+"""Replay store of the session's (IMU window, teacher embedding) pairs for continual training.
 
-Preallocated rings (memory is fixed at construction); the newest pair overwrites the oldest.
-Each pair remembers whether its teacher embedding has entered the COMODO queue yet: the queue
-should hold each teacher embedding once, not once per replay.
+Pairs are small (6 × 100 floats + a 128-d embedding, ~3 KB), so the store keeps the whole
+session up to ``capacity`` pairs (default 50,000: ~7 hours of camera at hop 0.5 s, ~145 MB);
+storage grows by doubling as pairs arrive, and only at the cap does the newest pair overwrite
+the oldest. Each pair remembers whether its teacher embedding has entered the COMODO queue yet:
+the queue should hold each teacher embedding once, not once per replay. Batches take every
+not-yet-queued pair first (newest first), the rest uniformly over all stored pairs.
 """
 
 from __future__ import annotations
@@ -12,18 +15,20 @@ import threading
 import numpy as np
 import torch
 
+INITIAL_SLOTS = 256  # storage allocated at first; doubled while below capacity
+
 
 class PairStore:
-    """Thread-safe ring of ``capacity`` pairs.
+    """Thread-safe store of up to ``capacity`` pairs (a ring once full).
 
     Args:
-        capacity: pairs kept.
+        capacity: pairs kept at most.
         channels: IMU channels C.
         samples: samples per window N.
         dim: teacher embedding size D.
 
     Shape:
-        imu: (capacity, C, N) float32; z_v: (capacity, D) float32.
+        imu: (S, C, N) float32; z_v: (S, D) float32; S = allocated slots <= capacity.
     """
 
     def __init__(self, capacity: int, channels: int, samples: int, dim: int) -> None:
@@ -38,9 +43,10 @@ class PairStore:
         self.capacity = int(capacity)
         self.shape = (int(channels), int(samples))
         self.dim = int(dim)
-        self._imu = np.zeros((self.capacity, *self.shape), np.float32)  # (R, C, N)
-        self._z = np.zeros((self.capacity, self.dim), np.float32)  # (R, D)
-        self._queued = np.zeros(self.capacity, bool)  # (R,)
+        slots = min(self.capacity, INITIAL_SLOTS)
+        self._imu = np.zeros((slots, *self.shape), np.float32)  # (S, C, N)
+        self._z = np.zeros((slots, self.dim), np.float32)  # (S, D)
+        self._queued = np.zeros(slots, bool)  # (S,)
         self._next = 0
         self._count = 0
         self._added = 0
@@ -69,37 +75,55 @@ class PairStore:
             self._rejected += 1
             return False
         with self._lock:
+            if self._count == self._queued.size < self.capacity:
+                self._grow(min(self.capacity, 2 * self._queued.size))
             slot = self._next
             self._imu[slot] = imu
             self._z[slot] = z_v
             self._queued[slot] = False
-            self._next = (slot + 1) % self.capacity
+            self._next = (slot + 1) % self._queued.size
             self._count = min(self._count + 1, self.capacity)
             self._added += 1
         return True
+
+    def _grow(self, slots: int) -> None:
+        """Reallocate to ``slots`` (only before the ring wrapped: slots [0, count) in order)."""
+        n = self._count
+        imu = np.zeros((slots, *self.shape), np.float32)
+        z = np.zeros((slots, self.dim), np.float32)
+        queued = np.zeros(slots, bool)
+        imu[:n], z[:n], queued[:n] = self._imu[:n], self._z[:n], self._queued[:n]
+        self._imu, self._z, self._queued = imu, z, queued
+        self._next = n % slots
 
     def sample(
         self, batch: int, rng: np.random.Generator
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A training batch: every not-yet-queued pair (newest first, up to ``batch``) plus
-        random older pairs, without repetition.
+        pairs drawn uniformly from all the others, without repetition.
 
         Returns:
             slots (B,), imu (B, C, N) copy, z_v (B, D) copy; B = min(batch, len(self)).
         """
         with self._lock:
-            count = self._count
+            count = self._count  # stored pairs occupy slots [0, count)
             size = min(batch, count)
-            order = (self._next - 1 - np.arange(count)) % self.capacity  # newest first
-            fresh = order[~self._queued[order]][:size]
-            rest = np.setdiff1d(order, fresh, assume_unique=True)
-            extra = (
-                rng.choice(rest, size - fresh.size, replace=False)
-                if size > fresh.size
-                else rest[:0]
-            )
+            unqueued = np.flatnonzero(~self._queued[:count])
+            age = (self._next - 1 - unqueued) % self._queued.size  # 0 = newest
+            fresh = unqueued[np.argsort(age, kind="stable")[:size]]
+            extra = np.zeros(0, np.int64)
+            if size > fresh.size:
+                others = np.ones(count, bool)
+                others[fresh] = False
+                rest = np.flatnonzero(others)
+                extra = rest[rng.choice(rest.size, size - fresh.size, replace=False)]
             slots = np.concatenate([fresh, extra]).astype(np.int64)
             return slots, self._imu[slots].copy(), self._z[slots].copy()
+
+    def queued_mask(self, slots: np.ndarray) -> np.ndarray:
+        """(B,) bool: which of ``slots`` already entered the queue (nothing is marked)."""
+        with self._lock:
+            return self._queued[slots].copy()
 
     def mark_queued(self, slots: np.ndarray) -> np.ndarray:
         """Mark ``slots`` as enqueued; returns a bool mask of those that were not yet."""
@@ -111,15 +135,19 @@ class PairStore:
     def state(self) -> dict[str, object]:
         """Plain-tensor snapshot (oldest first) for checkpoints."""
         with self._lock:
-            order = (self._next - self._count + np.arange(self._count)) % self.capacity
+            order = (self._next - self._count + np.arange(self._count)) % self._queued.size
             return {
                 "imu": torch.from_numpy(self._imu[order].copy()),
                 "z_v": torch.from_numpy(self._z[order].copy()),
                 "queued": torch.from_numpy(self._queued[order].copy()),
+                "added": self._added,
             }
 
     def load_state(self, state: dict[str, object]) -> None:
-        """Refill from a :meth:`state` snapshot (pairs of another shape are ignored)."""
+        """Refill from a :meth:`state` snapshot (pairs of another shape are ignored).
+
+        ``added`` (pairs seen in the session, which the round schedule counts) is restored when
+        the snapshot has it, else it is the number of pairs loaded."""
         imu = np.asarray(state["imu"], dtype=np.float32)
         z_v = np.asarray(state["z_v"], dtype=np.float32)
         queued = np.asarray(state["queued"], dtype=bool)
@@ -129,6 +157,11 @@ class PairStore:
         imu, z_v, queued = imu[keep], z_v[keep], queued[keep]
         with self._lock:
             n = imu.shape[0]
+            slots = min(self.capacity, max(INITIAL_SLOTS, n))
+            self._imu = np.zeros((slots, *self.shape), np.float32)
+            self._z = np.zeros((slots, self.dim), np.float32)
+            self._queued = np.zeros(slots, bool)
             self._imu[:n], self._z[:n], self._queued[:n] = imu, z_v, queued
             self._count = n
-            self._next = n % self.capacity
+            self._next = n % slots
+            self._added = max(n, int(state.get("added", n)))  # type: ignore[call-overload]

@@ -116,7 +116,9 @@ class Pipeline:
             config.predictor, labels, self.trainer.take_snapshot, self.predictor.set_model
         )
         self._teacher_smoother = Smoother(
-            config.predictor.smoothing_alpha, config.predictor.confidence_threshold
+            config.predictor.smoothing_alpha,
+            config.predictor.confidence_threshold,
+            config.predictor.unknown_chance_multiple,
         )
         self._checkpoint_lock = threading.Lock()
         self._first_checkpoint_at = math.inf  # trainer step of the early first checkpoint
@@ -139,6 +141,7 @@ class Pipeline:
     def stats(self) -> PipelineStats:
         """What the loop did so far, copied now (cheap; never waits on the trainer)."""
         trainer, predictor = self.trainer, self.predictor
+        verdict = self.classifier.guard.verdict
         return PipelineStats(
             step=trainer.step,
             train=trainer.stats,
@@ -157,6 +160,10 @@ class Pipeline:
             failures=tuple(
                 f"{w.name} stopped: {w.error!r}" for w in self.workers if w.error is not None
             ),
+            distillation_gain=verdict.summary(),
+            distillation_gain_points=verdict.gain_points,
+            distillation_gain_windows=verdict.windows,
+            serving=verdict.serving,
         )
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -206,7 +213,7 @@ class Pipeline:
                 except ValueError:
                     name = None
             if name is not None:
-                self.labels.add_window(name, imu.data)
+                self.labels.add_window(name, imu.data, imu.t_start)
         if paired.clip is not None and self.camera_on:
             self.teacher.submit(paired)
 
@@ -216,6 +223,7 @@ class Pipeline:
         if not on:
             self.teacher.clear()
             self.board.clear_teacher()
+            self.trainer.request_flush()  # train on what was collected, then stop
 
     def _on_pair(self, imu: ImuWindow, z_v: np.ndarray, paired: PairedWindow) -> None:
         self.replay.add(imu.data, z_v)
@@ -281,7 +289,7 @@ class Pipeline:
 
     def checkpoint_state(self) -> dict[str, Any]:
         agreement = self.board.agreement
-        return session_state.build_state(
+        state = session_state.build_state(
             self.config,
             self.trainer,
             self.teacher,
@@ -291,3 +299,11 @@ class Pipeline:
             self.classifier.labelled_accuracy,
             personalisation=self.personalisation,
         )
+        # The student guard's verdict, and the student it serves when it rolled back (export
+        # takes ``served_student`` over ``ema_student``; resume keeps training the EMA).
+        guard = self.classifier.guard.verdict
+        state["guard"] = session_state.to_plain(guard.as_dict())
+        served = self.classifier.served
+        if guard.rolled_back and served is not None:
+            state["served_student"] = session_state.to_plain(served.state_dict())
+        return state

@@ -52,7 +52,9 @@ class PredictorWorker(Worker):
         self._models: deque[PredictorModel] = deque(maxlen=1)
         self._wake = threading.Event()
         self._model: PredictorModel | None = None
-        self._smoother = Smoother(config.smoothing_alpha, config.confidence_threshold)
+        self._smoother = Smoother(
+            config.smoothing_alpha, config.confidence_threshold, config.unknown_chance_multiple
+        )
         self.skipped = 0
         self.invalid = 0
         self.predicted = 0

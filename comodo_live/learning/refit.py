@@ -4,10 +4,17 @@ When labels change (at most once per ``MIN_REFIT_S``) or every ``refit_every_s``
 snapshot from the trainer, it encodes all labelled windows with that snapshot, fits the
 :func:`~comodo_live.head.fit_head` classifier and hands (encoder, head) to the
 predictor as one unit, so embeddings and head always match.
+
+It also runs the "never serve a worse student" guard (:mod:`comodo_live.learning.guard`): on the
+user's labelled windows, grouped cross-validation by labelled stretch compares the distilled
+(EMA) student with the starting student (the first snapshot of the run, or the weights last
+installed by Personalise, with the same input normalisation); the worse one is not served
+(and :attr:`ClassifierWorker.served` is what a checkpoint exports).
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable
 
@@ -16,6 +23,7 @@ import torch
 
 from comodo_live.config import PredictorConfig
 from comodo_live.head import HeadSpec, fit_head
+from comodo_live.learning.guard import NO_LABELS, StudentGuard, compare_students
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.predictor import PredictorModel
 from comodo_live.learning.trainer import EncoderSnapshot
@@ -23,6 +31,7 @@ from comodo_live.models.student import ImuStudent
 from comodo_live.worker import Worker
 
 MIN_REFIT_S = 1.0  # while labelling, windows arrive every hop: refit at most this often
+GUARD_MIN_S = 10.0  # the guard's cross-validation reruns on new labels at most this often
 ENCODE_BATCH = 256
 
 
@@ -69,6 +78,11 @@ class ClassifierWorker(Worker):
         self.fits = 0
         self.last_fit_ms = 0.0
         self.labelled_accuracy: float | None = None
+        self.guard = StudentGuard()
+        self.start_student: ImuStudent | None = None  # the starting student of this run
+        self.served: ImuStudent | None = None  # the student the predictor uses now
+        self._guard_key: tuple[int, int] | None = None  # (snapshot serial, labels version)
+        self._guard_time = -np.inf
 
     def refit_now(self) -> None:
         """Refit from the newest snapshot at once (blocking; used at start and by tests)."""
@@ -101,10 +115,11 @@ class ClassifierWorker(Worker):
             return
         t0 = time.monotonic()
         version = self.labels.version
+        served = self._guarded(snap, version)
         windows, names = self.labels.windows()
         head = None
         if names:
-            embeddings = encode_windows(snap.model, windows)
+            embeddings = encode_windows(served, windows)
             head = fit_head(
                 embeddings,
                 names,
@@ -127,7 +142,43 @@ class ClassifierWorker(Worker):
         self._last_fit = time.monotonic()
         self.last_fit_ms = (self._last_fit - t0) * 1000.0
         self.fits += 1
-        self._publish(PredictorModel(snap.model, head, snap.serial))
+        self.served = served
+        self._publish(PredictorModel(served, head, snap.serial))
+
+    def _guarded(self, snap: EncoderSnapshot, version: int) -> ImuStudent:
+        """The student to serve: the distilled snapshot unless the guard rolled it back."""
+        if self.start_student is None or snap.urgent:
+            self.start_student = copy.deepcopy(snap.model).eval()
+            self.guard.verdict = NO_LABELS
+        start = self.start_student
+        if not (
+            torch.equal(start.channel_mean, snap.model.channel_mean)
+            and torch.equal(start.channel_std, snap.model.channel_std)
+        ):  # the normalisation was fixed after the start: compare like with like
+            start.set_channel_stats(snap.model.channel_mean, snap.model.channel_std)
+            self._guard_key = None
+        key = (snap.serial, version)
+        now = time.monotonic()
+        due = self._guard_key is None or (
+            key != self._guard_key
+            and (key[0] != self._guard_key[0] or now - self._guard_time >= GUARD_MIN_S)
+        )
+        if due:
+            windows, names, groups = self.labels.windows_by_stretch()
+            verdict = compare_students(
+                snap.model,
+                start,
+                windows,
+                names,
+                groups,
+                self.labels.activities,
+                self.config.min_windows_per_activity,
+                self.config.classifier_c,
+                self.config.anchor_temperature,
+            )
+            self.guard.decide(verdict)
+            self._guard_key, self._guard_time = key, now
+        return start if self.guard.verdict.rolled_back else snap.model
 
 
 def snap_urgent(new: EncoderSnapshot, current: EncoderSnapshot | None) -> bool:

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from comodo_live.config import AppConfig, as_dict
-from comodo_live.head import HeadSpec
+from comodo_live.head import HeadSpec, unknown_threshold
 from comodo_live.learning import compact
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.teacher import TeacherWorker
@@ -84,7 +84,11 @@ def build_state(
     if head is not None:
         classifier = replace(
             head,
-            unknown_threshold=config.predictor.confidence_threshold,
+            unknown_threshold=unknown_threshold(  # the rule for this head's K, as exported
+                len(head.activities),
+                config.predictor.confidence_threshold,
+                config.predictor.unknown_chance_multiple,
+            ),
             smoothing_alpha=config.predictor.smoothing_alpha,
         ).to_dict()
     state.update(

@@ -40,6 +40,11 @@ class PipelineStats:
             predictions, milliseconds (NaN before the first).
         classifier_fits: times the classifier head was refitted.
         failures: ``"<worker> stopped: <exception>"`` for every learning worker that failed.
+        distillation_gain: the student guard's figure, ``"distillation gain on your labels:
+            +x points (n windows)"`` or ``"... no labels yet"`` (``learning/guard.py``).
+        distillation_gain_points: that gain in percentage points (None without labels).
+        distillation_gain_windows: labelled windows it was measured on.
+        serving: ``"distilled"`` or ``"starting"`` (the guard rolled the student back).
     """
 
     step: int
@@ -57,6 +62,10 @@ class PipelineStats:
     latency_p95_ms: float
     classifier_fits: int
     failures: tuple[str, ...] = ()
+    distillation_gain: str = "distillation gain on your labels: no labels yet"
+    distillation_gain_points: float | None = None
+    distillation_gain_windows: int = 0
+    serving: str = "distilled"
 
     @property
     def loss(self) -> float:

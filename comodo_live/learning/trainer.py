@@ -1,11 +1,18 @@
 """The trainer worker: continual COMODO distillation of the IMU student from replayed pairs.
 
-Each step samples a batch from the bounded :class:`PairStore` (all pairs not yet in the
-queue, newest first, plus random older ones), computes the COMODO loss against the teacher
-queue, takes an AdamW step (linear warm-up), enqueues the batch's new teacher embeddings (FIFO,
-after the step) and updates the EMA student that serves predictions. A divergence guard skips
-a step whose loss is not finite or whose gradient/parameter norm explodes, and rolls the student
-and optimiser back to the last good state.
+The step is the shared one of :class:`~comodo_live.training.core.DistillCore` (augment →
+student → COMODO loss vs queue → AdamW → enqueue → EMA), the same as fast replay and offline
+``distill``. Each step samples a batch from the session's :class:`PairStore` (all pairs not yet
+in the queue, newest first, plus pairs drawn uniformly from all others). Steps come in rounds
+(:class:`~comodo_live.training.core.RoundSchedule`): a round starts when enough new pairs have
+arrived, lasts ``replay_ratio`` steps per new pair with its own warm-up and cosine decay, and
+when no new pairs arrive (camera off) training stops at the end of the round.
+:meth:`TrainerWorker.request_flush` (camera switched off, end of a replay) gives the pairs
+collected since the last round one last round. :meth:`TrainerWorker.step_until_budget` runs the
+same schedule synchronously (deterministic fast replay, no thread).
+
+A divergence guard skips a step whose loss is not finite or whose gradient/parameter norm
+explodes, and rolls the student and optimiser back to the last good state.
 """
 
 from __future__ import annotations
@@ -18,20 +25,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
-from torch import nn
 
 from comodo_live.config import TrainerConfig
 from comodo_live.learning.imu_stats import ChannelStats
 from comodo_live.learning.pair_store import PairStore
-from comodo_live.models.loss import comodo_loss
-from comodo_live.models.queue import TeacherQueue
 from comodo_live.models.student import ImuStudent
 from comodo_live.records import TrainStats
-from comodo_live.training.augment import ImuAugment
+from comodo_live.training.core import DistillCore, RoundSchedule
 from comodo_live.training.diagnostics import mean_pairwise_cosine, target_entropy
 from comodo_live.worker import Worker
 
@@ -61,7 +65,7 @@ class TrainerWorker(Worker):
     Args:
         config: trainer settings.
         student: the student (trained in place); its EMA copy serves predictions.
-        replay: bounded store of (IMU window, z_v) pairs filled by the teacher.
+        replay: the session's (IMU window, z_v) pairs, filled by the teacher.
         checkpoint: called in this thread every ``config.checkpoint_every_s`` while training.
         seed: sampling / augmentation seed.
     """
@@ -77,17 +81,17 @@ class TrainerWorker(Worker):
         super().__init__("comodo-trainer")
         self.config = config
         self.student = student
-        self.ema: ImuStudent = copy.deepcopy(student).eval().requires_grad_(False)
+        self.recipe = config.recipe()
+        self.core = DistillCore(student, self.recipe, replay.dim, seed)
+        self.ema = cast(ImuStudent, self.core.ema)
         self.replay = replay
-        self.queue = TeacherQueue(config.queue_size, replay.dim)
-        self.optimizer = torch.optim.AdamW(
-            student.parameters(), lr=config.lr, weight_decay=config.weight_decay
-        )
+        self.queue = self.core.queue
+        self.optimizer = self.core.optimizer
+        self.schedule = RoundSchedule(self.recipe)
         self.imu_stats = ChannelStats(student.in_channels, config.imu_stats_windows)
-        self.augment = ImuAugment() if config.augment else None
         self._checkpoint = checkpoint
         self._rng = np.random.default_rng(seed)
-        self._gen = torch.Generator().manual_seed(seed)
+        self._flush = False
         self.step = 0
         self.skipped_steps = 0
         self.rollbacks = 0
@@ -192,6 +196,7 @@ class TrainerWorker(Worker):
                 "optimizer": copy.deepcopy(self.optimizer.state_dict()),
                 "replay": self.replay.state(),
                 "imu_stats": self.imu_stats.state(),
+                "schedule": self.schedule.state(),
             }
 
     def load_state(self, state: dict[str, Any]) -> None:
@@ -203,6 +208,7 @@ class TrainerWorker(Worker):
             self.optimizer.load_state_dict(state["optimizer"])
             self.replay.load_state(state["replay"])
             self.imu_stats.load_state(state["imu_stats"])
+            self.schedule.load_state(state.get("schedule", {}))
             self.step = int(state["step"])
             self.skipped_steps = int(state.get("skipped_steps", 0))
             self.rollbacks = int(state.get("rollbacks", 0))
@@ -214,11 +220,48 @@ class TrainerWorker(Worker):
         self._last_checkpoint = time.monotonic()
         self.publish_snapshot()
 
+    def request_flush(self) -> None:
+        """Give the pairs collected since the last round one last round (camera switched off,
+        end of a replay), however few; then training stops until new pairs arrive."""
+        self._flush = True
+
+    def in_round(self) -> bool:
+        """Whether a round is active now (starting one if it is due; consumes a flush)."""
+        if self.schedule.active(self.step):
+            return True
+        flush, self._flush = self._flush, False
+        return self.schedule.maybe_start(self.step, self.replay.added, flush)
+
+    def ready(self) -> bool:
+        """Channel statistics applied (applying them if they just became ready) and >= 2 pairs."""
+        if self.imu_stats.ready and not self.imu_stats.applied:
+            self._apply_imu_stats()
+        return self.imu_stats.applied and len(self.replay) >= 2
+
+    def step_until_budget(self, max_steps: int | None = None) -> int:
+        """Train synchronously (no thread) until no round is due; returns the steps taken.
+
+        Fast replay calls this after each pair (and after :meth:`request_flush` at the end):
+        given the same pair sequence and seed, the student is the same run to run.
+
+        Args:
+            max_steps: stop after this many steps (None: until the budget is spent).
+        """
+        taken = 0
+        while (max_steps is None or taken < max_steps) and self.ready() and self.in_round():
+            t0 = time.monotonic()
+            if self.train_step():
+                taken += 1
+            elif self.schedule.active(self.step):
+                # a skipped (diverged) step still spends one step of the round
+                self.schedule.round_length -= 1
+            self.train_seconds += time.monotonic() - t0
+        return taken
+
     def _loop(self) -> None:
         interval = 1.0 / self.config.max_steps_per_s if self.config.max_steps_per_s > 0 else 0.0
         while not self._stop_event.is_set():
-            if self.imu_stats.ready and not self.imu_stats.applied:
-                self._apply_imu_stats()
+            ready = self.ready()
             now = time.monotonic()
             if now - self._last_publish >= self.config.publish_every_s:
                 self.publish_snapshot()
@@ -228,11 +271,12 @@ class TrainerWorker(Worker):
             ):
                 self._last_checkpoint = now
                 self._checkpoint()
-            if len(self.replay) < self.config.min_pairs or not self.imu_stats.applied:
+            if not ready or not self.in_round():
                 self._stop_event.wait(0.05)
                 continue
             t0 = time.monotonic()
-            self.train_step()
+            if not self.train_step() and self.schedule.active(self.step):
+                self.schedule.round_length -= 1  # a skipped step spends one step of the round
             elapsed = time.monotonic() - t0
             self.train_seconds += elapsed
             if interval > elapsed:
@@ -247,59 +291,36 @@ class TrainerWorker(Worker):
         self.publish_snapshot()
 
     def train_step(self) -> bool:
-        """One guarded optimiser step; returns True if it was taken."""
+        """One guarded optimiser step at the round schedule's learning rate; returns True if it
+        was taken. Called outside a round, it starts one on any new pairs (False if none)."""
         cfg = self.config
+        if not self.schedule.active(self.step) and not self.schedule.maybe_start(
+            self.step, self.replay.added, flush=True
+        ):
+            return False
         slots, imu, z = self.replay.sample(cfg.batch_size, self._rng)
         if slots.size < 2:
             return False
         x = torch.from_numpy(imu)  # (B, C, N)
         z_v = torch.from_numpy(z)  # (B, D)
-        if self.augment is not None:
-            x = self.augment(x, self._gen)
-        lr = cfg.lr * min(1.0, (self.step + 1) / cfg.warmup_steps) if cfg.warmup_steps else cfg.lr
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        fresh = torch.from_numpy(~self.replay.queued_mask(slots))  # (B,) not yet in the queue
+        lr = self.schedule.lr(self.step)
         with self.state_lock:
-            self.student.train()
-            z_x = self.student(x)  # (B, D), L2-normalised by the head
-            loss = comodo_loss(z_x, z_v, self.queue.entries(), cfg.tau_t, cfg.tau_s)
-            if not torch.isfinite(loss):
-                return self._diverged(f"loss is {float(loss.detach())}")
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            params = [p for p in self.student.parameters() if p.grad is not None]
-            grad_norm = float(nn.utils.clip_grad_norm_(params, cfg.max_grad_norm))
-            if not np.isfinite(grad_norm) or grad_norm > cfg.divergence_norm:
-                return self._diverged(f"gradient norm is {grad_norm:.3g}")
-            self.optimizer.step()
-            param_norm = float(
-                torch.linalg.vector_norm(torch.stack([p.detach().norm() for p in params]))
-            )
-            if not np.isfinite(param_norm) or param_norm > cfg.divergence_norm:
-                return self._diverged(f"parameter norm is {param_norm:.3g}")
-            fresh = torch.from_numpy(self.replay.mark_queued(slots))
             if self.step % DIAGNOSTICS_EVERY == 0:
                 entries = self.queue.entries()
                 self._diag = (
                     target_entropy(z_v, entries, cfg.tau_t),
                     mean_pairwise_cosine(torch.cat([entries, z_v])),
                 )
-            self.queue.enqueue(z_v[fresh])
-            self._update_ema()
+            result = self.core.step(x, z_v, lr, fresh)
+            if not result.taken:
+                return self._diverged(result.reason)
+            self.replay.mark_queued(slots)
             self.step += 1
-        loss_value = float(loss.detach())
-        self._record(loss_value, lr)
+        self._record(result.loss, lr)
         if self.step % GOOD_STATE_EVERY == 0:
             self._save_good_state()
         return True
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        decay = self.config.ema_decay
-        for ema_p, p in zip(self.ema.parameters(), self.student.parameters(), strict=True):
-            ema_p.mul_(decay).add_(p.detach(), alpha=1.0 - decay)
-        for ema_b, b in zip(self.ema.buffers(), self.student.buffers(), strict=True):
-            ema_b.copy_(b)
 
     def _diverged(self, reason: str) -> bool:
         self.skipped_steps += 1

@@ -86,6 +86,8 @@ class EngineSnapshot:
         export_progress: None (idle) or fraction [0, 1]; export_result: last export dir or error.
         personalise_progress: None (idle) or fraction [0, 1] of the running fine-tune of the
             student on the labelled windows; personalise_result: summary of the last one.
+        distillation_gain: the student guard's figure ("distillation gain on your labels:
+            +x points (n windows)" or "... no labels yet"), "" while the engine is stopped.
     """
 
     camera_on: bool
@@ -110,3 +112,4 @@ class EngineSnapshot:
     export_result: str | None = None
     personalise_progress: float | None = None
     personalise_result: str | None = None
+    distillation_gain: str = ""

@@ -79,6 +79,7 @@ def build_snapshot(
         export_result=session.export_result,
         personalise_progress=session.personalise_progress,
         personalise_result=session.personalise_result,
+        distillation_gain=pipeline.distillation_gain if pipeline is not None else "",
     )
 
 
@@ -119,6 +120,9 @@ def metrics_line(
             latency_p95_ms=pipeline.latency_p95_ms,
             labelled=labels.counts(),
             classifier_fits=pipeline.classifier_fits,
+            distillation_gain_points=pipeline.distillation_gain_points,
+            distillation_gain_windows=pipeline.distillation_gain_windows,
+            serving=pipeline.serving,
         )
     student, teacher_prediction = board.student, board.teacher
     record["prediction"] = None if student is None else [student.label, student.confidence]

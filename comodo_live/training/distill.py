@@ -1,14 +1,15 @@
 """Offline distillation of a frozen teacher into an IMU student (COMODO or InfoNCE).
 
 The teacher is frozen and so is its projection, so the teacher embeddings z_v of every trial are
-computed once (:func:`teacher_embeddings`) and the loop only runs the student. Schedule: AdamW,
-linear warm-up over the first ``warmup_fraction`` of the steps, then cosine decay to zero
-(``schedule="cosine"``) or a constant rate (``schedule="constant"``).
+computed once (:func:`teacher_embeddings`) and the loop only runs the student. The step is the
+live trainer's (:mod:`comodo_live.training.core`); an offline run is one round of the live
+schedule: AdamW, linear warm-up over the first ``warmup_fraction`` of the steps, then cosine decay
+to zero (``schedule="cosine"``) or a constant rate (``schedule="constant"``). Defaults come from
+:class:`~comodo_live.training.core.Recipe` (the live defaults).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,14 +19,13 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from comodo_live.models.infonce import InfoNCELoss
-from comodo_live.models.loss import ComodoLoss
 from comodo_live.models.projection import FrozenTeacherProjection
 from comodo_live.models.student import ImuStudent
 from comodo_live.training.augment import ImuAugment
+from comodo_live.training.core import METHODS, DistillCore, Recipe, round_lr_factor
 from comodo_live.training.diagnostics import mean_pairwise_cosine, target_entropy
 
-METHODS = ("comodo", "infonce")
+_RECIPE = Recipe()
 StudentT = TypeVar("StudentT", bound=nn.Module)
 SCHEDULES = ("cosine", "constant")
 
@@ -46,7 +46,7 @@ class DistillConfig:
         tau_t: COMODO teacher temperature.
         tau_s: COMODO student temperature.
         infonce_temperature: InfoNCE temperature.
-        augment: IMU augmentation, or None for none.
+        augment: IMU augmentation, or None for none (default: the recipe's).
         seed: seeds batch order and augmentation.
         log_every: steps between history records.
         bf16: run the student's forward pass under CPU/GPU bfloat16 autocast (~1.5x faster
@@ -55,16 +55,16 @@ class DistillConfig:
 
     method: str = "comodo"
     steps: int = 1000
-    batch_size: int = 64
-    lr: float = 3e-4
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.1
+    batch_size: int = _RECIPE.batch_size
+    lr: float = _RECIPE.lr
+    weight_decay: float = _RECIPE.weight_decay
+    warmup_fraction: float = _RECIPE.warmup_fraction
     schedule: str = "cosine"
-    queue_size: int = 4096
-    tau_t: float = 0.1
-    tau_s: float = 0.05
-    infonce_temperature: float = 0.07
-    augment: ImuAugment | None = None
+    queue_size: int = _RECIPE.queue_size
+    tau_t: float = _RECIPE.tau_t
+    tau_s: float = _RECIPE.tau_s
+    infonce_temperature: float = _RECIPE.infonce_temperature
+    augment: ImuAugment | None = ImuAugment() if _RECIPE.augment else None
     seed: int = 0
     log_every: int = 50
     bf16: bool = False
@@ -82,6 +82,23 @@ class DistillConfig:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}")
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+
+    def recipe(self) -> Recipe:
+        """The shared step's settings for this run (no divergence limit offline)."""
+        return Recipe(
+            method=self.method,
+            batch_size=self.batch_size,
+            lr=self.lr,
+            weight_decay=self.weight_decay,
+            warmup_fraction=self.warmup_fraction,
+            queue_size=self.queue_size,
+            tau_t=self.tau_t,
+            tau_s=self.tau_s,
+            infonce_temperature=self.infonce_temperature,
+            augment=self.augment is not None,
+            divergence_norm=float("inf"),
+            bf16=self.bf16,
+        )
 
 
 @dataclass
@@ -150,12 +167,9 @@ def teacher_embeddings(
 def lr_factor(step: int, total: int, warmup_fraction: float, schedule: str) -> float:
     """Multiplier of the peak rate at 0-based ``step``: linear warm-up, then cosine or constant."""
     warmup = round(warmup_fraction * total)
-    if step < warmup:
-        return (step + 1) / warmup
     if schedule == "constant":
-        return 1.0
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.5 * (1.0 + math.cos(math.pi * progress))
+        return (step + 1) / warmup if step < warmup else 1.0
+    return round_lr_factor(step, total, warmup_fraction)
 
 
 def distill(
@@ -166,6 +180,10 @@ def distill(
     progress: bool = True,
 ) -> tuple[StudentT, DistillHistory]:
     """Train ``student`` in place so its embeddings of ``imu`` match the teacher's ``z_v``.
+
+    The step is the live trainer's (:class:`~comodo_live.training.core.DistillCore`); an
+    offline run is one round over all pairs, in shuffled epochs, each teacher embedding
+    entering the COMODO queue once (as live).
 
     Args:
         student: module mapping (B, 6, N) windows to (B, D) embeddings (normalised here).
@@ -183,49 +201,41 @@ def distill(
     device = next(student.parameters()).device
     imu_t = torch.as_tensor(imu, dtype=torch.float32, device=device)  # (n, 6, N)
     z_v_t = F.normalize(torch.as_tensor(z_v, dtype=torch.float32, device=device), dim=1)  # (n, D)
-    criterion: nn.Module
-    if cfg.method == "comodo":
-        criterion = ComodoLoss(cfg.queue_size, z_v_t.shape[1], cfg.tau_t, cfg.tau_s).to(device)
-    else:
-        criterion = InfoNCELoss(cfg.infonce_temperature).to(device)
-    params = [p for p in student.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    generator = torch.Generator().manual_seed(cfg.seed)
+    core = DistillCore(student, cfg.recipe(), z_v_t.shape[1], cfg.seed, ema=False)
+    core.augment = cfg.augment
+    generator = core.generator
+    queued = torch.zeros(imu_t.shape[0], dtype=torch.bool)  # (n,) entered the queue
     batch = min(cfg.batch_size, imu_t.shape[0])
     order = torch.randperm(imu_t.shape[0], generator=generator)
     cursor, losses = 0, list[float]()
     history = DistillHistory()
-    student.train()
     for step in tqdm(range(cfg.steps), desc=f"distill[{cfg.method}]", disable=not progress):
         if cursor + batch > order.numel():
             order, cursor = torch.randperm(imu_t.shape[0], generator=generator), 0
-        idx = order[cursor : cursor + batch].to(device)
+        idx = order[cursor : cursor + batch]
         cursor += batch
-        window = imu_t[idx]  # (B, 6, N)
-        if cfg.augment is not None:
-            window = cfg.augment(window, generator)
-        target = z_v_t[idx]  # (B, D)
+        target = z_v_t[idx.to(device)]  # (B, D)
         lr = cfg.lr * lr_factor(step, cfg.steps, cfg.warmup_fraction, cfg.schedule)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg.bf16):
-            z_x = student(window)  # (B, D)
-        z_x = F.normalize(z_x.float(), dim=1)
-        loss = criterion(z_x, target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        queue = criterion.queue.entries() if isinstance(criterion, ComodoLoss) else target[:0]
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+        fresh = ~queued[idx]  # (B,)
+        log = (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps
+        diag = (float("nan"), float("nan"))
+        if log:
+            entries = core.queue.entries() if cfg.method == "comodo" else target[:0]
+            diag = (
+                target_entropy(target, entries, cfg.tau_t),
+                mean_pairwise_cosine(torch.cat([entries, target])),
+            )
+        result = core.step(imu_t[idx.to(device)], target, lr, fresh)
+        if result.taken:
+            queued[idx] = True
+        if log:
             history.step.append(step + 1)
-            history.loss.append(float(np.mean([*losses, float(loss.detach())])))
-            history.target_entropy.append(target_entropy(target, queue, cfg.tau_t))
-            history.mean_cosine.append(mean_pairwise_cosine(torch.cat([queue, target])))
+            history.loss.append(float(np.mean([*losses, result.loss])))
+            history.target_entropy.append(diag[0])
+            history.mean_cosine.append(diag[1])
             history.lr.append(lr)
             losses = []
         else:
-            losses.append(float(loss.detach()))
-        if isinstance(criterion, ComodoLoss):
-            criterion.enqueue(target)
+            losses.append(result.loss)
     student.eval()
     return student, history

@@ -1,0 +1,232 @@
+"""Never serve a worse student: the distilled student vs the starting one, on the user's labels.
+
+The user's labelled windows come in stretches (one ``label:start`` … ``label:stop``, or one
+labelled trial); neighbouring windows of a stretch overlap, so they must never sit on both sides
+of a split. :func:`compare_students` runs grouped cross-validation by stretch: for each fold the
+app's classifier (:func:`~comodo_live.head.fit_head`) is fitted on the other stretches' embeddings
+of one encoder and scored on the held-out stretches; both encoders see the same folds. The gain
+is the current student's accuracy minus the starting student's, in points; its noise is the
+standard error of the per-stretch differences (stretches are the independent units).
+
+:class:`StudentGuard` keeps the verdict: serve (and export) the distilled student unless it falls
+behind the starting one by more than the noise (``gain < -max(noise, min_margin)``); then roll
+back to the starting student until the distilled one catches up again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from comodo_live.head import fit_head
+from comodo_live.models.student import ImuStudent
+
+MAX_FOLDS = 5
+MIN_GROUPS = 2  # stretches needed for a cross-validated figure
+ENCODE_BATCH = 256
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    """One comparison of the distilled (current) student with the starting one.
+
+    Attributes:
+        gain_points: current minus starting accuracy on the labelled windows, percentage points
+            (None without enough labels: fewer than 2 stretches or 2 activities).
+        noise_points: standard error of that gain over stretches, points (None as above).
+        current_accuracy: cross-validated accuracy of the current student, [0, 1] (or None).
+        start_accuracy: the same for the starting student (or None).
+        windows: labelled windows used.
+        stretches: labelled stretches (independent units of the cross-validation).
+        serving: ``"distilled"`` or ``"starting"`` (rolled back).
+    """
+
+    gain_points: float | None
+    noise_points: float | None
+    current_accuracy: float | None
+    start_accuracy: float | None
+    windows: int
+    stretches: int
+    serving: str = "distilled"
+
+    @property
+    def rolled_back(self) -> bool:
+        return self.serving == "starting"
+
+    def summary(self) -> str:
+        """``"distillation gain on your labels: +x points (n windows)"`` or ``"no labels yet"``."""
+        if self.gain_points is None:
+            return "distillation gain on your labels: no labels yet" + (
+                f" ({self.windows} windows in {self.stretches} stretch"
+                f"{'es' if self.stretches != 1 else ''}; need 2 stretches of 2 activities)"
+                if self.windows
+                else ""
+            )
+        text = (
+            f"distillation gain on your labels: {self.gain_points:+.1f} points "
+            f"({self.windows} windows)"
+        )
+        return text + (" — rolled back to the starting student" if self.rolled_back else "")
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "gain_points": self.gain_points,
+            "noise_points": self.noise_points,
+            "current_accuracy": self.current_accuracy,
+            "start_accuracy": self.start_accuracy,
+            "windows": self.windows,
+            "stretches": self.stretches,
+            "serving": self.serving,
+            "summary": self.summary(),
+        }
+
+
+NO_LABELS = GuardVerdict(None, None, None, None, 0, 0)
+
+
+@torch.inference_mode()
+def _encode(encoder: ImuStudent, windows: np.ndarray) -> np.ndarray:
+    """(M, C, N) → (M, E) float32."""
+    encoder.eval()
+    out = [
+        encoder.encode(torch.from_numpy(np.ascontiguousarray(windows[i : i + ENCODE_BATCH])))
+        .float()
+        .numpy()
+        for i in range(0, windows.shape[0], ENCODE_BATCH)
+    ]
+    return np.concatenate(out)
+
+
+def group_folds(groups: np.ndarray, folds: int) -> np.ndarray:
+    """(M,) fold index per window: whole stretches per fold, stretches dealt round-robin in
+    order of first appearance (so each fold holds early and late stretches)."""
+    _, first = np.unique(groups, return_index=True)
+    order = groups[np.sort(first)]  # stretch ids in order of appearance
+    fold_of = {g: i % folds for i, g in enumerate(order)}
+    return np.asarray([fold_of[g] for g in groups], np.int64)
+
+
+def cv_correct(
+    embeddings: np.ndarray,
+    names: Sequence[str],
+    folds: np.ndarray,
+    activities: tuple[str, ...],
+    min_windows: int,
+    c: float,
+    anchor_temperature: float,
+) -> np.ndarray:
+    """(M,) bool: each window classified correctly by the head fitted without its fold."""
+    labels = np.asarray(names)
+    correct = np.zeros(labels.size, bool)
+    for k in np.unique(folds):
+        test = folds == k
+        train = ~test
+        if not train.any():
+            continue
+        head = fit_head(
+            embeddings[train],
+            list(labels[train]),
+            activities,
+            min_windows,
+            c,
+            anchor_temperature,
+        )
+        if head is None:
+            continue
+        predicted = np.asarray(head.activities)[head.probabilities(embeddings[test]).argmax(1)]
+        correct[test] = predicted == labels[test]
+    return correct
+
+
+def compare_students(
+    current: ImuStudent,
+    start: ImuStudent,
+    windows: np.ndarray,
+    names: Sequence[str],
+    groups: np.ndarray,
+    activities: tuple[str, ...],
+    min_windows: int = 4,
+    c: float = 1.0,
+    anchor_temperature: float = 0.1,
+    start_embeddings: np.ndarray | None = None,
+) -> GuardVerdict:
+    """Grouped cross-validated accuracy of both students with the app's classifier.
+
+    Args:
+        current: the distilled (EMA) student.
+        start: the starting student (same input normalisation as ``current``).
+        windows: (M, C, N) labelled windows.
+        names: M activity names.
+        groups: (M,) stretch id of each window.
+        activities: the session's activities.
+        min_windows, c, anchor_temperature: the classifier's settings (``[predictor]``).
+        start_embeddings: (M, E) embeddings of ``windows`` by ``start`` if already computed.
+
+    Returns:
+        The verdict (``serving`` left at ``"distilled"``; :class:`StudentGuard` decides).
+    """
+    groups = np.asarray(groups)
+    m = len(names)
+    if windows.shape[0] != m or groups.shape != (m,):
+        raise ValueError(
+            f"windows ({windows.shape[0]}), names ({m}) and groups {groups.shape} must match"
+        )
+    n_groups = int(np.unique(groups).size) if m else 0
+    if n_groups < MIN_GROUPS or len(set(names)) < 2:
+        return GuardVerdict(None, None, None, None, m, n_groups)
+    folds = group_folds(groups, min(MAX_FOLDS, n_groups))
+    settings = (activities, min_windows, c, anchor_temperature)
+    e_start = start_embeddings if start_embeddings is not None else _encode(start, windows)
+    ok_current = cv_correct(_encode(current, windows), names, folds, *settings)
+    ok_start = cv_correct(e_start, names, folds, *settings)
+    diff = ok_current.astype(np.float64) - ok_start.astype(np.float64)  # (M,)
+    per_group = np.asarray([diff[groups == g].mean() for g in np.unique(groups)])
+    noise = float(per_group.std(ddof=1) / math.sqrt(per_group.size)) * 100.0
+    return GuardVerdict(
+        gain_points=float(diff.mean() * 100.0),
+        noise_points=noise,
+        current_accuracy=float(ok_current.mean()),
+        start_accuracy=float(ok_start.mean()),
+        windows=m,
+        stretches=n_groups,
+    )
+
+
+class StudentGuard:
+    """Decides which student to serve from successive verdicts.
+
+    Args:
+        min_margin_points: the distilled student is rolled back only when it trails by more than
+            max(noise, this), percentage points.
+    """
+
+    def __init__(self, min_margin_points: float = 1.0) -> None:
+        if min_margin_points < 0:
+            raise ValueError(f"min_margin_points must be >= 0, got {min_margin_points}")
+        self.min_margin_points = float(min_margin_points)
+        self.verdict: GuardVerdict = NO_LABELS
+        self.rollbacks = 0
+
+    def decide(self, verdict: GuardVerdict) -> GuardVerdict:
+        """Record ``verdict`` with its serving decision; returns it."""
+        serving = "distilled"
+        if verdict.gain_points is not None and verdict.noise_points is not None:
+            margin = max(verdict.noise_points, self.min_margin_points)
+            if verdict.gain_points < -margin:
+                serving = "starting"
+        if serving == "starting" and not self.verdict.rolled_back:
+            self.rollbacks += 1
+        self.verdict = GuardVerdict(
+            verdict.gain_points,
+            verdict.noise_points,
+            verdict.current_accuracy,
+            verdict.start_accuracy,
+            verdict.windows,
+            verdict.stretches,
+            serving,
+        )
+        return self.verdict

@@ -1,0 +1,132 @@
+"""The student guard: grouped cross-validation by stretch, roll back a worse student."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from comodo_live.config import AppConfig
+from comodo_live.learning.guard import StudentGuard, compare_students, group_folds
+from comodo_live.learning.labels import LabelStore
+from comodo_live.learning.pair_store import PairStore
+from comodo_live.learning.pipeline import build_student
+from comodo_live.learning.predictor import PredictorModel
+from comodo_live.learning.refit import ClassifierWorker
+from comodo_live.learning.trainer import TrainerWorker
+
+ACTIVITIES = ("walk", "wave", "sit")
+
+
+def _window(kind: int, rng: np.random.Generator, samples: int) -> np.ndarray:
+    """(6, N) synthetic IMU: a different frequency and axis per activity, plus noise."""
+    t = np.arange(samples) / 50.0
+    x = 0.3 * rng.standard_normal((6, samples))
+    x[kind] += 2.0 * np.sin(2 * np.pi * (1.0 + 1.5 * kind) * t + rng.uniform(0, 6))
+    x[3 + kind] += 1.0
+    return x.astype(np.float32)
+
+
+def _labelled(samples: int, stretches: int = 4, per: int = 6) -> LabelStore:
+    """``stretches`` stretches of ``per`` windows (hop 0.5 s) per activity, interleaved."""
+    rng = np.random.default_rng(1)
+    labels = LabelStore(max_per_activity=200, activities=ACTIVITIES)
+    t = 0.0
+    for _ in range(stretches):
+        for kind, name in enumerate(ACTIVITIES):
+            for _ in range(per):
+                labels.add_window(name, _window(kind, rng, samples), t)
+                t += 0.5
+            t += 10.0  # a gap: the next labelled window opens a new stretch
+    return labels
+
+
+def test_labels__windows_remember_their_stretch(config: AppConfig) -> None:
+    labels = _labelled(config.window.samples, stretches=2, per=3)
+    _, names, groups = labels.windows_by_stretch()
+    assert len(names) == 18 and np.unique(groups).size == 6
+    for g in np.unique(groups):
+        assert len({names[i] for i in np.flatnonzero(groups == g)}) == 1
+    other = LabelStore(activities=ACTIVITIES)
+    other.load_state(labels.state())
+    np.testing.assert_array_equal(other.windows_by_stretch()[2], groups)
+
+
+def test_group_folds__never_split_a_stretch() -> None:
+    groups = np.repeat([7, 3, 9, 1, 5], 4)
+    folds = group_folds(groups, 3)
+    for g in np.unique(groups):
+        assert np.unique(folds[groups == g]).size == 1
+    assert set(folds.tolist()) == {0, 1, 2}
+
+
+def test_guard__no_labels_says_so(config: AppConfig) -> None:
+    student = build_student(config)
+    labels = LabelStore(activities=ACTIVITIES)
+    windows, names, groups = labels.windows_by_stretch()
+    verdict = compare_students(student, student, windows, names, groups, ACTIVITIES)
+    assert verdict.gain_points is None
+    assert "no labels yet" in StudentGuard().decide(verdict).summary()
+
+
+def test_guard__rolls_back_a_broken_student(config: AppConfig) -> None:
+    start = build_student(config).eval()
+    broken = copy.deepcopy(start)
+    with torch.no_grad():
+        for p in broken.parameters():
+            p.copy_(torch.randn_like(p) * 1e-4)  # embeddings no longer depend on the activity
+    windows, names, groups = _labelled(config.window.samples).windows_by_stretch()
+    guard = StudentGuard()
+    verdict = guard.decide(
+        compare_students(broken, start, windows, names, groups, ACTIVITIES, min_windows=2)
+    )
+    assert verdict.start_accuracy is not None and verdict.start_accuracy > 0.8
+    assert verdict.gain_points is not None and verdict.gain_points < -20
+    assert verdict.rolled_back and guard.rollbacks == 1
+    assert "rolled back" in verdict.summary() and f"({len(names)} windows)" in verdict.summary()
+    same = guard.decide(
+        compare_students(start, start, windows, names, groups, ACTIVITIES, min_windows=2)
+    )
+    assert same.gain_points == pytest.approx(0.0) and not same.rolled_back
+
+
+def test_guard__shuffled_teacher_never_served_below_start(config: AppConfig) -> None:
+    """Distil from a teacher whose pairs are shuffled; the served student, measured on the
+    labelled windows, never falls more than noise below the starting one."""
+    cfg = config.replace(
+        {"trainer.lr": 1e-2, "trainer.replay_ratio": 4.0, "predictor.min_windows_per_activity": 2}
+    )
+    samples, dim = cfg.window.samples, cfg.teacher.embed_dim
+    rng = np.random.default_rng(0)
+    student = build_student(cfg)
+    store = PairStore(256, 6, samples, dim)
+    trainer = TrainerWorker(cfg.trainer, student, store, seed=0)
+    trainer.imu_stats.observe(np.zeros((6, samples), np.float32))
+    trainer.imu_stats.observe(np.ones((6, samples), np.float32) * 2)
+    trainer.ready()
+    labels = _labelled(samples)
+    served: list[PredictorModel] = []
+    worker = ClassifierWorker(cfg.predictor, labels, trainer.take_snapshot, served.append)
+    trainer.publish_snapshot()
+    worker.refit_now()  # the starting student
+    windows, names, groups = labels.windows_by_stretch()
+    centres = rng.standard_normal((3, dim)).astype(np.float32)
+    for _ in range(4):  # rounds of distillation on shuffled pairs
+        for _ in range(48):
+            kind = int(rng.integers(3))
+            z = centres[rng.integers(3)] + 0.1 * rng.standard_normal(dim).astype(np.float32)
+            store.add(_window(kind, rng, samples), z / np.linalg.norm(z))  # teacher: wrong
+        trainer.request_flush()
+        assert trainer.step_until_budget() > 0
+        trainer.publish_snapshot()
+        worker.refit_now()
+        verdict = worker.guard.verdict
+        assert verdict.gain_points is not None and verdict.noise_points is not None
+        assert worker.start_student is not None and worker.served is served[-1].encoder
+        check = compare_students(
+            worker.served, worker.start_student, windows, names, groups, ACTIVITIES, 2
+        )
+        assert check.gain_points is not None
+        assert check.gain_points >= -max(verdict.noise_points, worker.guard.min_margin_points)
