@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_plan_session__one_labelled_trial_per_subject_and_activity(shared_data: Path) -> None:
-    data = live_utd.load_trials(shared_data / "data" / "utd_mhad.npz", depth=False)
+    data = live_utd.load_trials(shared_data / "utd_mhad.npz", depth=False)
     plan = live_utd.plan_session(data, (1, 3), label_seed=0, actions=(0, 5))
     assert plan.labelled.sum() == 4  # 2 subjects x 2 activities
     assert len(plan.markers) == 8
@@ -28,6 +28,7 @@ def test_plan_session__one_labelled_trial_per_subject_and_activity(shared_data: 
     assert test.windows.shape[0] == sum((n - 100) // 25 + 1 for n in lengths)
 
 
+@pytest.mark.timeout(900)  # ~1-2 min on a quiet machine, several under load
 def test_quick_benchmark__writes_every_row(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "live_utd_quick.json"
     assert live_utd.main(["--quick", "--work", str(tmp_path / "work"), "--out", str(out)]) == 0
