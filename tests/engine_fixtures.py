@@ -36,6 +36,7 @@ FAST: dict[str, Any] = {
     "trainer.queue_size": 64,
     "trainer.replay_size": 64,
     "trainer.min_pairs": 4,
+    "trainer.replay_ratio": 4.0,  # short test sessions: enough steps per pair to see training
     "trainer.imu_stats_windows": 2,
     "trainer.checkpoint_every_s": 2.0,
     "trainer.publish_every_s": 0.5,

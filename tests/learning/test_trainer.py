@@ -113,3 +113,33 @@ def test_trainer__state_round_trip(config: AppConfig) -> None:
     for key, value in trainer.ema.state_dict().items():
         torch.testing.assert_close(other.ema.state_dict()[key], value)
     assert other.imu_stats.applied
+
+
+def _stream(config: AppConfig, seed: int) -> TrainerWorker:
+    """A trainer fed 40 pairs one at a time, stepped synchronously as fast replay does."""
+    cfg = config.replace({"trainer.min_pairs": 8, "trainer.replay_ratio": 0.5})
+    rng = np.random.default_rng(0)
+    replay = PairStore(cfg.trainer.replay_size, 6, cfg.window.samples, cfg.teacher.embed_dim)
+    trainer = TrainerWorker(cfg.trainer, build_student(cfg), replay, seed=seed)
+    for _ in range(2):
+        trainer.imu_stats.observe(rng.standard_normal((6, cfg.window.samples)).astype(np.float32))
+    for _ in range(40):
+        imu = rng.standard_normal((6, cfg.window.samples)).astype(np.float32)
+        z = rng.standard_normal(cfg.teacher.embed_dim).astype(np.float32)
+        replay.add(imu, z / np.linalg.norm(z))
+        trainer.step_until_budget()
+    return trainer
+
+
+def test_trainer__step_until_budget_is_deterministic_and_tied_to_pairs(config: AppConfig) -> None:
+    a, b = _stream(config, seed=3), _stream(config, seed=3)
+    # rounds at 8, 16 and 32 pairs (growth 1): 4 + 4 + 8 steps; the last 8 pairs wait
+    assert a.schedule.rounds == 3 and a.step == 16
+    for key, value in a.ema.state_dict().items():
+        torch.testing.assert_close(b.ema.state_dict()[key], value)
+    assert a.step_until_budget() == 0  # no new pairs (camera off): training has stopped
+    a.request_flush()
+    assert a.step_until_budget() == 4 and a.schedule.rounds == 4  # the waiting 8 pairs
+    assert a.step_until_budget() == 0
+    c = _stream(config, seed=4)
+    assert any(not torch.equal(c.ema.state_dict()[k], v) for k, v in a.ema.state_dict().items())
