@@ -1,14 +1,14 @@
 """Import an exported package back into the app (to continue personalising).
 
-Nothing is unpickled: JSON and ``np.load(..., allow_pickle=False)`` only; the TorchScript file is
+Nothing is unpickled: bounded JSON and ``.npz`` readers only (:mod:`comodo_live.runtime.package`:
+sizes, nesting and ``.npy`` headers checked before anything is allocated; the student is first
+built on torch's meta device, so a hostile config allocates nothing); the TorchScript file is
 never loaded. Every file is checked against the manifest's SHA-256 first, then shapes and the
 channel contract, and the rebuilt PyTorch model must reproduce the package's reference outputs.
 """
 
 from __future__ import annotations
 
-import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,11 +76,7 @@ class ImportedModel:
 def _arrays(package: ModelPackage, name: str) -> dict[str, np.ndarray]:
     if name not in package.manifest["files"]:
         raise PackageError(f"{pkg.MANIFEST} does not list {name}, needed to rebuild the model")
-    try:
-        with np.load(package.path(name), allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise PackageError(f"{name} is not a plain-array .npz file: {exc}") from exc
+    return pkg.load_npz(package.path(name))  # sizes checked before numpy allocates
 
 
 def _rebuild_student(package: ModelPackage) -> nn.Module:
@@ -88,27 +84,33 @@ def _rebuild_student(package: ModelPackage) -> nn.Module:
 
     if pkg.STUDENT_JSON not in package.manifest["files"]:
         raise PackageError(f"{pkg.MANIFEST} does not list {pkg.STUDENT_JSON}")
-    doc = json.loads(package.path(pkg.STUDENT_JSON).read_text(encoding="utf-8"))
-    try:
-        student = build_student(dict(doc["config"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PackageError(f"{pkg.STUDENT_JSON}: cannot build a student from {doc}: {exc}") from exc
-    expected = student.state_dict()
+    doc = pkg.read_json(package.path(pkg.STUDENT_JSON))
     found = _arrays(package, pkg.STUDENT_NPZ)
+    try:
+        with torch.device("meta"):  # shapes only: a hostile config allocates nothing
+            expected = build_student(dict(doc["config"])).state_dict()
+    except Exception as exc:  # any failure to build from foreign values means "refused"
+        config = str(doc.get("config"))[:200]
+        raise PackageError(
+            f"{pkg.STUDENT_JSON}: cannot build a student from config {config}: {exc}"
+        ) from exc
     missing, unexpected = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
     if missing or unexpected:
         raise PackageError(
             f"{pkg.STUDENT_NPZ}: weights do not fit {doc.get('class')}: missing {missing[:5]}, "
             f"unexpected {unexpected[:5]}"
         )
-    state = {}
     for key, tensor in expected.items():
         if tuple(found[key].shape) != tuple(tensor.shape):
             raise PackageError(
                 f"{pkg.STUDENT_NPZ}: {key} shape expected {tuple(tensor.shape)}, "
                 f"found {tuple(found[key].shape)}"
             )
-        state[key] = torch.from_numpy(found[key].copy()).to(tensor.dtype)
+    student = build_student(dict(doc["config"]))  # every weight's size is now known to fit
+    state = {
+        key: torch.from_numpy(found[key].copy()).to(tensor.dtype)
+        for key, tensor in expected.items()
+    }
     student.load_state_dict(state)
     return student.eval()
 
@@ -150,7 +152,7 @@ def load_package(root: str | Path, check_onnx: bool = True) -> ImportedModel:
     """
     package = open_package(root)
     student = _rebuild_student(package)
-    doc = json.loads(package.path(pkg.CLASSIFIER_JSON).read_text(encoding="utf-8"))
+    doc = pkg.read_json(package.path(pkg.CLASSIFIER_JSON))
     arrays = _arrays(package, pkg.CLASSIFIER_NPZ)
     try:
         head = HeadSpec.from_files(doc, arrays)

@@ -13,6 +13,7 @@ from comodo_live.runtime.package import (
     REFERENCE_NPZ,
     ModelPackage,
     PackageError,
+    load_npz,
 )
 
 
@@ -92,9 +93,12 @@ class OnnxActivityModel:
         Raises:
             PackageError: if outputs differ by more than ``atol`` or the predicted class differs.
         """
-        with np.load(self.package.path(REFERENCE_NPZ), allow_pickle=False) as ref:
-            expected = {name: ref[name] for name in OUTPUT_NAMES}
-            found = self.run(ref["windows"])
+        ref = load_npz(self.package.path(REFERENCE_NPZ))  # sizes checked before allocating
+        missing = [name for name in ("windows", *OUTPUT_NAMES) if name not in ref]
+        if missing:
+            raise PackageError(f"{REFERENCE_NPZ} lacks arrays {missing}")
+        expected = {name: ref[name] for name in OUTPUT_NAMES}
+        found = self.run(ref["windows"])
         worst = 0.0
         for name in OUTPUT_NAMES:
             if found[name].shape != expected[name].shape:

@@ -12,15 +12,33 @@ both validate packages through :func:`open_package`. A package is a folder::
     student.json/.npz    student config and EMA weights as plain arrays (to continue personalising)
     reference.npz        input windows with the expected outputs (self-test)
     model_card.md        how the model was made
+
+What the manifest's SHA-256 hashes guarantee: every file is the one the exporter wrote, *or* the
+package was changed by someone who also rewrote the manifest. They catch accidental corruption
+(truncated copies, bit flips, a file swapped for another package's) — integrity — but not
+deliberate changes: anyone can re-hash a modified package. They are not signatures
+(authenticity): load packages only from sources you trust.
+
+Hostile input is bounded before anything is allocated: files must be regular files inside the
+folder (symlinks, devices and folders are refused), JSON files at most ``MAX_JSON_BYTES`` and
+``MAX_JSON_DEPTH`` levels deep, every package file at most ``MAX_FILE_BYTES``; ``.npz`` arrays
+are checked from the zip directory and each ``.npy`` header (declared sizes, dtype, shape
+matching the member's real size) before numpy reads them; activity names are printable text.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
+import stat
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 
@@ -39,6 +57,13 @@ MODEL_CARD = "model_card.md"
 REQUIRED_FILES = (ONNX_FILE, PREPROCESSING_FILE, CLASSIFIER_JSON, CLASSIFIER_NPZ, REFERENCE_NPZ)
 INPUT_NAME = "imu"
 OUTPUT_NAMES = ("embedding", "logits", "probabilities")
+MAX_FILE_BYTES = 256 * 2**20  # any package file (a 0.5 M-parameter model is ~2 MB)
+MAX_JSON_BYTES = 2**20
+MAX_JSON_DEPTH = 32  # nesting levels of a JSON document
+MAX_NPZ_BYTES = 512 * 2**20  # all arrays of one .npz, uncompressed
+MAX_ACTIVITIES = 100
+MAX_ACTIVITY_CHARS = 64
+MAX_WINDOW_SAMPLES = 1_000_000
 
 
 class PackageError(ValueError):
@@ -89,6 +114,13 @@ class Preprocessing:
             )
         if not self.hop_s > 0:
             raise PackageError(f"preprocessing.hop_s must be > 0, found {self.hop_s!r}")
+        if self.window_samples > MAX_WINDOW_SAMPLES or not math.isfinite(self.rate_hz):
+            raise PackageError(
+                f"preprocessing: window_samples must be <= {MAX_WINDOW_SAMPLES} and rate_hz "
+                f"finite, found {self.window_samples!r} and {self.rate_hz!r}"
+            )
+        if not all(math.isfinite(v) for v in (*self.channel_mean, *self.channel_std)):
+            raise PackageError("preprocessing.channel_mean/channel_std must be finite numbers")
         if any(not s > 0 for s in self.channel_std):
             raise PackageError(f"preprocessing.channel_std must be > 0, found {self.channel_std}")
 
@@ -133,7 +165,7 @@ class Preprocessing:
                 channel_mean=tuple(float(v) for v in norm["channel_mean"]),
                 channel_std=tuple(float(v) for v in norm["channel_std"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             if isinstance(exc, PackageError):
                 raise
             raise PackageError(f"{PREPROCESSING_FILE} is malformed: {exc!r}") from exc
@@ -173,14 +205,137 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> int:
+    """Size of ``path`` if it is a regular file (not a symlink) of at most ``limit`` bytes.
+
+    Raises:
+        PackageError: missing, a symlink, not a regular file, or too large.
+    """
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise PackageError(f"{path.name} is missing from {path.parent}: {exc.strerror}") from exc
+    if stat.S_ISLNK(info.st_mode):
+        raise PackageError(f"{path.name} is a symbolic link; a package holds only regular files")
+    if not stat.S_ISREG(info.st_mode):
+        raise PackageError(f"{path.name} is not a regular file; a package holds only regular files")
+    if info.st_size > limit:
+        raise PackageError(f"{path.name} is {info.st_size} bytes; at most {limit} are accepted")
+    return info.st_size
+
+
+def _depth(doc: Any) -> int:
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        if isinstance(value, dict):
+            stack.extend((v, level + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, level + 1) for v in value)
+    return deepest
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A package's JSON object, bounded in size and nesting.
+
+    Raises:
+        PackageError: not a regular file, larger than ``MAX_JSON_BYTES``, not JSON, nested
+            deeper than ``MAX_JSON_DEPTH`` or not an object.
+    """
+    regular_file(path, MAX_JSON_BYTES)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError as exc:
+        raise PackageError(
+            f"{path.name} is nested deeper than {MAX_JSON_DEPTH} levels; refused"
+        ) from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise PackageError(f"{path.name} is not readable JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise PackageError(f"{path.name} must hold a JSON object, found {type(doc).__name__}")
+    if _depth(doc) > MAX_JSON_DEPTH:
+        raise PackageError(f"{path.name} is nested deeper than {MAX_JSON_DEPTH} levels; refused")
     return doc
+
+
+def load_npz(path: Path, limit: int = MAX_NPZ_BYTES) -> dict[str, np.ndarray]:
+    """Plain numeric arrays of a package ``.npz``, sizes checked before anything is allocated.
+
+    The zip directory's declared sizes (which bound what decompression may produce) must sum to
+    at most ``limit``; each member's ``.npy`` header must declare a plain numeric dtype and a
+    shape whose bytes fit in the member. Nothing is unpickled.
+
+    Raises:
+        PackageError: naming the file and member, what was declared and what is allowed.
+    """
+    regular_file(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            total = sum(m.file_size for m in members)
+            if total > limit:
+                raise PackageError(
+                    f"{path.name} would decompress to {total} bytes; at most {limit} are accepted"
+                )
+            for member in members:
+                _check_npy_header(path.name, archive, member)
+        with np.load(path, allow_pickle=False) as data:
+            return {key: np.array(data[key]) for key in data.files}
+    except PackageError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise PackageError(f"{path.name} is not a plain-array .npz file: {exc}") from exc
+
+
+def _check_npy_header(name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    where = f"{name}:{member.filename}"
+    if not member.filename.endswith(".npy") or member.is_dir():
+        raise PackageError(f"{where} is not an .npy array")
+    with archive.open(member) as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version in ((2, 0), (3, 0)):
+            shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise PackageError(f"{where}: unsupported .npy version {version}")
+    if dtype.hasobject or dtype.kind not in "biuf":
+        raise PackageError(f"{where}: dtype {dtype} refused; only plain numbers are accepted")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > member.file_size:
+        raise PackageError(
+            f"{where}: header declares shape {shape} ({nbytes} bytes) but the member holds "
+            f"{member.file_size} bytes"
+        )
+
+
+def check_activities(activities: Any) -> tuple[str, ...]:
+    """Activity names of a package: 1..``MAX_ACTIVITIES`` unique printable strings of at most
+    ``MAX_ACTIVITY_CHARS`` characters (they are printed and shown as text)."""
+    if not isinstance(activities, list) or not activities:
+        raise PackageError(f"{CLASSIFIER_JSON}: 'activities' must be a non-empty list")
+    if len(activities) > MAX_ACTIVITIES:
+        raise PackageError(
+            f"{CLASSIFIER_JSON}: {len(activities)} activities; at most {MAX_ACTIVITIES}"
+        )
+    for i, name in enumerate(activities):
+        if (
+            not isinstance(name, str)
+            or not name.strip()
+            or len(name) > MAX_ACTIVITY_CHARS
+            or not name.isprintable()
+        ):
+            shown = ascii(name)[: MAX_ACTIVITY_CHARS + 2]
+            raise PackageError(
+                f"{CLASSIFIER_JSON}: activity {i} = {shown} must be printable text of 1.."
+                f"{MAX_ACTIVITY_CHARS} characters"
+            )
+    if len(set(activities)) != len(activities):
+        raise PackageError(f"{CLASSIFIER_JSON}: activity names must be unique")
+    return tuple(activities)
 
 
 def check_files(root: Path, manifest: dict[str, Any]) -> None:
@@ -192,12 +347,17 @@ def check_files(root: Path, manifest: dict[str, Any]) -> None:
         if name not in files:
             raise PackageError(f"{MANIFEST} does not list required file {name!r}")
     for name, entry in files.items():
-        if Path(name).name != name:
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
             raise PackageError(f"{MANIFEST} lists {name!r}: only plain file names are allowed")
+        if not isinstance(entry, dict):
+            raise PackageError(
+                f"{MANIFEST}: the entry of {name!r} must be an object with 'bytes' and "
+                f"'sha256', found {type(entry).__name__}"
+            )
         path = root / name
-        if not path.is_file():
+        if not os.path.lexists(path):
             raise PackageError(f"{name} is listed in {MANIFEST} but missing from {root}")
-        size = path.stat().st_size
+        size = regular_file(path)
         if size != entry.get("bytes"):
             raise PackageError(
                 f"{name} was modified: expected {entry.get('bytes')} bytes, found {size} bytes"
@@ -236,9 +396,9 @@ def open_package(root: str | Path) -> ModelPackage:
     root = Path(root)
     if not root.is_dir():
         raise PackageError(f"model package folder {root} does not exist")
-    if not (root / MANIFEST).is_file():
+    if not os.path.lexists(root / MANIFEST):
         raise PackageError(f"{root} is not a comodo-live model package: {MANIFEST} is missing")
-    manifest = _read_json(root / MANIFEST)
+    manifest = read_json(root / MANIFEST)
     if manifest.get("format") != PACKAGE_FORMAT:
         raise PackageError(
             f"{MANIFEST}: foreign package format {manifest.get('format')!r}, "
@@ -251,17 +411,25 @@ def open_package(root: str | Path) -> ModelPackage:
             f"1..{FORMAT_VERSION}"
         )
     check_files(root, manifest)
-    pre = Preprocessing.from_json(_read_json(root / PREPROCESSING_FILE))
+    pre = Preprocessing.from_json(read_json(root / PREPROCESSING_FILE))
     check_channel_contract(pre)
-    classifier = _read_json(root / CLASSIFIER_JSON)
-    activities = classifier.get("activities")
-    if not isinstance(activities, list) or not activities:
-        raise PackageError(f"{CLASSIFIER_JSON}: 'activities' must be a non-empty list")
+    classifier = read_json(root / CLASSIFIER_JSON)
+    activities = check_activities(classifier.get("activities"))
+    try:
+        threshold = float(classifier.get("unknown_threshold", 0.0))
+        alpha = float(classifier.get("smoothing_alpha", 1.0))
+    except (TypeError, ValueError) as exc:
+        raise PackageError(f"{CLASSIFIER_JSON}: threshold/smoothing not numbers: {exc}") from exc
+    if not (0.0 <= threshold <= 1.0 and 0.0 < alpha <= 1.0):
+        raise PackageError(
+            f"{CLASSIFIER_JSON}: unknown_threshold must be in [0, 1] and smoothing_alpha in "
+            f"(0, 1], found {threshold!r} and {alpha!r}"
+        )
     return ModelPackage(
         root=root,
         manifest=manifest,
         preprocessing=pre,
-        activities=tuple(str(a) for a in activities),
-        unknown_threshold=float(classifier.get("unknown_threshold", 0.0)),
-        smoothing_alpha=float(classifier.get("smoothing_alpha", 1.0)),
+        activities=activities,
+        unknown_threshold=threshold,
+        smoothing_alpha=alpha,
     )
