@@ -500,6 +500,7 @@ class FastReplay:
         self.t = -math.inf  # recording clock: end of the newest window processed
         self._last_publish = -math.inf
         self._last_fit = -math.inf
+        self._guard_t = -math.inf  # recording time of the guard's last cross-validation
         self._fit_version = -1
         self._published_since_fit = False
         self._urgent = False
@@ -604,7 +605,14 @@ class FastReplay:
         )
         if force or (labels_changed and t - self._last_fit >= MIN_REFIT_S) or fresh:
             self._fit_version = self.labels.version
-            self.pipeline.classifier.refit_now()
+            classifier = self.pipeline.classifier
+            guard_clock = hasattr(classifier, "_guard_time")
+            if guard_clock:  # the guard's rerun period (GUARD_MIN_S), on the recording clock
+                shifted = time.monotonic() - (t - self._guard_t)
+                classifier._guard_time = shifted
+            classifier.refit_now()
+            if guard_clock and classifier._guard_time != shifted:
+                self._guard_t = t  # the guard re-ran its cross-validation in this refit
             self._last_fit = t
             self._published_since_fit = self._urgent = False
             self.stats.refits += 1
