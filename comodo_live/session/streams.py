@@ -23,10 +23,11 @@ from comodo_live.session import folder as session_files
 from comodo_live.session.snapshot import StreamsStatus, StreamStatus
 from comodo_live.session.sources import Sources
 from comodo_live.session.windowing_worker import WindowingWorker, chunk_hook
+from comodo_live.streams.imu_door import JoinedImuReader, open_imu
 from comodo_live.streams.reader import StreamReader
 from comodo_live.streams.resolve import resolve_stream
 from comodo_live.streams.windowing import Timeline, Windower
-from comodo_live.units import ChannelMap, stream_channel_map
+from comodo_live.units import ChannelMap
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,9 @@ class EngineStreams:
         self._wake = threading.Event()
         self.camera_timeline = Timeline(initial=sources.camera_on)
         self.readers: dict[str, StreamReader] = {}
-        self.imu_reader: StreamReader | None = None
+        self.imu_reader: StreamReader | JoinedImuReader | None = None
         self.imu_channels: ChannelMap | None = None  # the IMU stream's order and units → SI
+        self.imu_units: tuple[str, ...] = ()  # the source's unit of each contract channel
         self.windower: Windower | None = None
         self.windowing: WindowingWorker | None = None
         self.recorder: Any = None
@@ -90,11 +92,14 @@ class EngineStreams:
         """Resolve and read the sources' streams; build the windower (not yet polled)."""
         cfg = self.config
         timeout = cfg.session.resolve_timeout_s
-        imu_info = resolve_stream(source_id=self.sources.imu_source_id, timeout_s=timeout)
-        self.imu_reader = StreamReader(imu_info, buffer_s=30.0, on_chunk=chunk_hook(self._wake))
-        self.readers["imu"] = self.imu_reader.start()
-        assert self.imu_reader.info is not None  # the full info (with desc) once started
-        self.imu_channels = stream_channel_map(self.imu_reader.info)  # units at the door
+        # units at the door: one stream, or "ACC_ID+GYRO_ID" joined (comodo_live.streams.imu_door)
+        door = open_imu(self.sources.imu_source_id, timeout, 30.0, chunk_hook(self._wake))
+        self.readers.update(door.readers)
+        self.imu_reader, self.imu_channels, self.imu_units = (
+            door.reader,
+            door.channel_map,
+            door.units,
+        )
         if self.sources.camera_source_id is not None:
             info = resolve_stream(source_id=self.sources.camera_source_id, timeout_s=timeout)
             self.readers["camera"] = StreamReader(info, buffer_s=10.0).start()

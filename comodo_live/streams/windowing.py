@@ -27,13 +27,14 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pylsl
 
 from comodo_live import signal as antialias
 from comodo_live.records import ImuWindow, PairedWindow, VideoClip
+from comodo_live.streams.dejitter import Dejitter, Gap
 from comodo_live.streams.frames import Frame, FrameBus
 from comodo_live.streams.names import (
     MARKER_ACTIVITY,
@@ -47,6 +48,28 @@ from comodo_live.units import ChannelMap
 
 MIN_FRAME_GAP_S = 0.2  # auto frame-gap limit: never stricter than this, seconds
 FRAME_GAP_INTERVALS = 2.5  # auto frame-gap limit: this many median frame intervals
+
+
+class _TimeSpan(Protocol):
+    def time_span(self) -> tuple[float, float] | None: ...
+
+
+class ImuReader(Protocol):
+    """What the windower reads: a :class:`StreamReader` on a 6-channel IMU stream, or a
+    :class:`~comodo_live.streams.imu_door.JoinedImuReader` (accelerometer + gyroscope streams)."""
+
+    @property
+    def buffer(self) -> _TimeSpan | None: ...
+
+    @property
+    def dejitter(self) -> Dejitter | None: ...
+
+    @property
+    def description(self) -> Any: ...
+
+    def between(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+    def gaps(self, since: float = ...) -> list[Gap]: ...
 
 
 class Timeline:
@@ -120,7 +143,8 @@ class Windower:
     """Cuts the IMU stream into paired windows; call :meth:`poll` regularly.
 
     Args:
-        imu_reader: a started :class:`StreamReader` on a 6-channel IMU stream.
+        imu_reader: a started :class:`StreamReader` on a 6-channel IMU stream, or any
+            :class:`ImuReader` (e.g. accelerometer + gyroscope streams joined).
         window_s: window length, seconds (> 0).
         hop_s: spacing of window ends, seconds (> 0).
         rate_hz: rate of the resampled window, Hz (> 0); ``round(window_s * rate_hz)`` samples.
@@ -144,7 +168,7 @@ class Windower:
 
     def __init__(
         self,
-        imu_reader: StreamReader,
+        imu_reader: ImuReader,
         window_s: float,
         hop_s: float,
         rate_hz: float,

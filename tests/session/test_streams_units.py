@@ -23,25 +23,42 @@ pytestmark = pytest.mark.lsl
 DEG_S_AND_G = [(f"Gyro{a}", "deg/s") for a in "XYZ"] + [(f"Acc{a}", "g") for a in "XYZ"]
 
 
-class _Publisher:
-    """Pushes a still IMU at 100 Hz: 1 g on accel z, 57.3 deg/s (1 rad/s) about gyro x."""
+def _outlet(
+    source_id: str, kind: str, described: list[tuple[str, str]] | None
+) -> pylsl.StreamOutlet:
+    count = len(described) if described is not None else 6
+    info = pylsl.StreamInfo(f"Other{kind}", kind, count, 100.0, "float32", source_id)
+    if described is not None:
+        channels = info.desc().append_child("channels")
+        for label, unit in described:
+            channel = channels.append_child("channel")
+            channel.append_child_value("label", label)
+            channel.append_child_value("unit", unit)
+    return pylsl.StreamOutlet(info)
 
-    def __init__(self, source_id: str, described: list[tuple[str, str]] | None) -> None:
-        info = pylsl.StreamInfo("OtherIMU", "IMU", 6, 100.0, "float32", source_id)
-        if described is not None:
-            channels = info.desc().append_child("channels")
-            for label, unit in described:
-                channel = channels.append_child("channel")
-                channel.append_child_value("label", label)
-                channel.append_child_value("unit", unit)
-        self.outlet = pylsl.StreamOutlet(info)
-        self.sample = np.array([1.0 / DEG_TO_RAD, 0, 0, 0, 0, 1.0], dtype=np.float32)
+
+class _Publisher:
+    """Pushes a still IMU at 100 Hz: 1 g on accel z, 57.3 deg/s (1 rad/s) about gyro x —
+    as one stream (gyro first, deg/s and g) or as separate ``ACC`` (g) and ``GYRO`` (deg/s)."""
+
+    def __init__(
+        self, source_id: str, described: list[tuple[str, str]] | None, split: bool = False
+    ) -> None:
+        if split:
+            acc = _outlet(f"{source_id}-acc", "ACC", [(a, "g") for a in "XYZ"])
+            gyro = _outlet(f"{source_id}-gyro", "GYRO", [(a, "deg/s") for a in "XYZ"])
+            self.pushes = [(acc, [0, 0, 1.0]), (gyro, [1.0 / DEG_TO_RAD, 0, 0])]
+        else:
+            sample = [1.0 / DEG_TO_RAD, 0, 0, 0, 0, 1.0]
+            self.pushes = [(_outlet(source_id, "IMU", described), sample)]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._push, name="test-other-imu")
 
     def _push(self) -> None:
         while not self._stop.wait(0.05):
-            self.outlet.push_chunk(np.tile(self.sample, (5, 1)), pylsl.local_clock())
+            now = pylsl.local_clock()
+            for outlet, sample in self.pushes:
+                outlet.push_chunk(np.tile(np.float32(sample), (5, 1)), now)
 
     def __enter__(self) -> _Publisher:
         self._thread.start()
@@ -50,7 +67,7 @@ class _Publisher:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        del self.outlet
+        self.pushes.clear()
 
 
 def _config(tmp_path: Path, source_id: str):  # -> AppConfig
@@ -63,14 +80,18 @@ def _config(tmp_path: Path, source_id: str):  # -> AppConfig
     )
 
 
-def test_streams__deg_s_and_g_imu_reaches_the_engine_in_si(tmp_path: Path, source_id: str) -> None:
-    with _Publisher(source_id, DEG_S_AND_G):
-        ctl = Controller(_config(tmp_path, source_id), sources_factory=make_sources)
+@pytest.mark.parametrize("split", [False, True], ids=["one-stream", "acc+gyro"])
+def test_streams__deg_s_and_g_imu_reaches_the_engine_in_si(
+    tmp_path: Path, source_id: str, split: bool
+) -> None:
+    imu_id = f"{source_id}-acc+{source_id}-gyro" if split else source_id
+    with _Publisher(source_id, DEG_S_AND_G, split=split):
+        ctl = Controller(_config(tmp_path, imu_id), sources_factory=make_sources)
         ctl.start()
         try:
             streams = ctl.streams
-            assert streams is not None and streams.imu_channels is not None
-            assert streams.imu_channels.units == ("g",) * 3 + ("deg/s",) * 3
+            assert streams is not None
+            assert streams.imu_units == ("g",) * 3 + ("deg/s",) * 3
             worker = streams.windowing
             assert worker is not None
             deadline = time.monotonic() + 15.0
