@@ -25,7 +25,7 @@ import torch
 from comodo_live.head import fit_head
 from comodo_live.models.student import ImuStudent
 
-MAX_FOLDS = 5
+MAX_FOLDS = 3  # folds of the grouped cross-validation (each costs two classifier fits)
 MIN_GROUPS = 2  # stretches needed for a cross-validated figure
 ENCODE_BATCH = 256
 

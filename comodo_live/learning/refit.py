@@ -31,7 +31,7 @@ from comodo_live.models.student import ImuStudent
 from comodo_live.worker import Worker
 
 MIN_REFIT_S = 1.0  # while labelling, windows arrive every hop: refit at most this often
-GUARD_MIN_S = 10.0  # the guard's cross-validation reruns on new labels at most this often
+GUARD_MIN_S = 30.0  # the guard reruns (new snapshot or new labels) at most this often, s
 ENCODE_BATCH = 256
 
 
@@ -85,10 +85,12 @@ class ClassifierWorker(Worker):
         self._guard_time = -np.inf
 
     def refit_now(self) -> None:
-        """Refit from the newest snapshot at once (blocking; used at start and by tests)."""
+        """Refit from the newest snapshot at once, rerunning the guard (blocking; used at start
+        and by tests)."""
         snap = self._snapshots()
         if snap is not None:
             self._pending = snap
+        self._guard_key = None
         self._refit()
 
     def _loop(self) -> None:
@@ -160,8 +162,7 @@ class ClassifierWorker(Worker):
         key = (snap.serial, version)
         now = time.monotonic()
         due = self._guard_key is None or (
-            key != self._guard_key
-            and (key[0] != self._guard_key[0] or now - self._guard_time >= GUARD_MIN_S)
+            key != self._guard_key and now - self._guard_time >= GUARD_MIN_S
         )
         if due:
             windows, names, groups = self.labels.windows_by_stretch()

@@ -113,8 +113,8 @@ def test_guard__shuffled_teacher_never_served_below_start(config: AppConfig) -> 
     worker.refit_now()  # the starting student
     windows, names, groups = labels.windows_by_stretch()
     centres = rng.standard_normal((3, dim)).astype(np.float32)
-    for _ in range(4):  # rounds of distillation on shuffled pairs
-        for _ in range(48):
+    for _ in range(3):  # rounds of distillation on shuffled pairs
+        for _ in range(32):
             kind = int(rng.integers(3))
             z = centres[rng.integers(3)] + 0.1 * rng.standard_normal(dim).astype(np.float32)
             store.add(_window(kind, rng, samples), z / np.linalg.norm(z))  # teacher: wrong
