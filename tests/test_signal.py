@@ -97,3 +97,27 @@ def test_runtime__signal_path_stays_numpy_only() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_preprocessing_contract__describes_the_filter_a_consumer_can_rebuild() -> None:
+    from comodo_live.records import IMU_CHANNELS, IMU_UNITS
+    from comodo_live.runtime.package import Preprocessing
+
+    pre = Preprocessing(IMU_CHANNELS, IMU_UNITS, 50.0, 100, 0.5, (0.0,) * 6, (1.0,) * 6)
+    spec = pre.to_json()["antialias"]
+    rng = np.random.default_rng(2)
+    times = np.arange(0, 6, 1 / 200.0)
+    samples = rng.standard_normal((len(times), 2))
+    grid = 1.0 + np.arange(200) / 50.0  # inside the data: no edge reflection needed
+    dt = grid[:, None] - times[None, :]  # (G, M) s, from the JSON fields alone:
+    u = dt / spec["half_length_s"]
+    window = np.where(
+        np.abs(u) <= 1,
+        np.i0(spec["kaiser_beta"] * np.sqrt(np.clip(1 - u * u, 0, None)))
+        / np.i0(spec["kaiser_beta"]),
+        0.0,
+    )
+    weights = window * np.sinc(2 * spec["cutoff_hz"] * dt)
+    rebuilt = (weights / weights.sum(1, keepdims=True)) @ samples  # (G, 2)
+    assert spec["applied_above_hz"] < 200.0
+    np.testing.assert_allclose(resample(times, samples, grid, 50.0).T, rebuilt, atol=1e-5)

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from comodo_live import signal as antialias
 from comodo_live.records import IMU_CHANNELS, IMU_UNITS
 
 PACKAGE_FORMAT = "comodo-live-imu-model"
@@ -143,6 +144,13 @@ class Preprocessing:
                 "last sample where data end), the filter of scipy.signal.resample_poly; slower "
                 "input is linearly interpolated. comodo_live.signal.resample implements it in numpy"
             ),
+            "antialias": {
+                "filter": "kaiser_windowed_sinc",
+                "kaiser_beta": antialias.KAISER_BETA,
+                "cutoff_hz": self.rate_hz / 2,
+                "half_length_s": antialias.half_length_s(self.rate_hz),
+                "applied_above_hz": antialias.LOWPASS_ABOVE_RATIO * self.rate_hz,
+            },
             "normalisation": {
                 "in_graph": True,
                 "formula": "(x - channel_mean[c]) / channel_std[c] per channel c, done by the model",
