@@ -121,6 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--loop", action="store_true", help="loop the replay (source.replay_loop)")
     parser.add_argument(
+        "--labels",
+        metavar="FILE.csv",
+        help="replay only: label file, start,stop,activity rows in seconds from the recording's "
+        "first IMU sample (source.replay_labels)",
+    )
+    parser.add_argument(
+        "--label-map",
+        action="append",
+        default=[],
+        metavar="FROM=TO",
+        help="replay only: map the recording's markers of another vocabulary, e.g. "
+        "'walk_start=label:start:walk' or 'walk_end=label:stop' (repeatable), or a file of such "
+        "lines (source.replay_label_map)",
+    )
+    parser.add_argument(
         "--status-every", type=float, default=5.0, metavar="S", help="headless status period, s"
     )
     parser.add_argument(
@@ -156,11 +171,29 @@ def config_from_args(args: argparse.Namespace) -> AppConfig:
         overrides["session.record"] = False
     if args.loop:
         overrides["source.replay_loop"] = True
+    if args.labels is not None:
+        overrides["source.replay_labels"] = args.labels
+    if args.label_map:
+        overrides["source.replay_label_map"] = tuple(args.label_map)
     config = load_config(args.config, args.set)
     if args.markers:
         ids = (*config.session.marker_source_ids, *args.markers)
         overrides["session.marker_source_ids"] = tuple(dict.fromkeys(ids))
     return config.replace(overrides) if overrides else config
+
+
+def replay_labels_problem(config: AppConfig) -> str | None:
+    """Why ``source.replay_labels`` / ``replay_label_map`` cannot be read, or None."""
+    from comodo_live.recording.labels_in import parse_label_map, read_label_csv
+
+    src = config.source
+    try:
+        if src.replay_labels:
+            read_label_csv(src.replay_labels)
+        parse_label_map(src.replay_label_map)
+    except (OSError, ValueError) as exc:
+        return f"--labels / --label-map: {exc}"
+    return None
 
 
 def open_lsl_to_lan(config: AppConfig) -> Path:
@@ -302,6 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         parser.error(str(exc))
     if problem := input_problem(config, headless=args.headless):
+        parser.error(problem)
+    if (args.labels is not None or args.label_map) and not args.replay:
+        parser.error("--labels and --label-map need --replay FILE (for a recording)")
+    if problem := replay_labels_problem(config):
         parser.error(problem)
     if args.speed == math.inf:
         if not (args.headless and args.replay):

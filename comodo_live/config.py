@@ -65,12 +65,18 @@ class SourceConfig:
         replay_path: XDF session to replay (mode ``"replay"``).
         replay_speed: replay speed factor (1 = real time).
         replay_loop: restart the replay at its end.
+        replay_labels: label CSV for the replay (start,stop,activity; seconds from the
+            recording's first IMU sample), applied as label markers; "" for none.
+        replay_label_map: the replay's markers in another vocabulary, each ``FROM=TO`` (e.g.
+            ``walk_start=label:start:walk``) or the path of a file of such lines.
     """
 
     mode: str = field(default="live", metadata=_rng(choices=("live", "demo", "replay")))
     replay_path: str = ""
     replay_speed: float = field(default=1.0, metadata=_rng(0.1, 20.0))
     replay_loop: bool = False
+    replay_labels: str = ""
+    replay_label_map: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

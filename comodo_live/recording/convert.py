@@ -16,7 +16,15 @@ their units (``accel_x_m_s2``, ``accel_x_g``, ``gyro_x_deg_s`` …; or ``--units
 columns that carry none); output is m/s² and rad/s. Unix-epoch times are refused (they cannot
 be placed on the video's clock without its start time).
 
-CLI: ``python -m comodo_live.recording.convert --video V --imu-csv C --out recordings/NAME``.
+Labels: ``--labels FILE.csv`` (start,stop,activity; seconds from the video's first frame, the
+``time_s`` clock) become ``label:start:<activity>`` / ``label:stop`` markers in the XDF
+(:mod:`comodo_live.recording.labels_in`).
+
+Without ``--imu-csv`` the IMU embedded in the video file is read
+(:mod:`comodo_live.recording.telemetry`: GoPro GPMF and other action cameras).
+
+CLI: ``python -m comodo_live.recording.convert --video V [--imu-csv C] [--labels L.csv]
+--out recordings/NAME`` (also ``comodo-live import``).
 """
 
 from __future__ import annotations
@@ -29,16 +37,18 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pylsl
 
 from comodo_live.imu_csv import read_imu_csv as read_imu_table
+from comodo_live.recording.labels_in import interval_markers, read_label_csv
 from comodo_live.recording.recorder import SessionRecorder
 from comodo_live.recording.session import SESSION_XDF
 from comodo_live.records import IMU_CHANNELS, IMU_UNITS
-from comodo_live.streams.names import FRAME_INDEX_TYPE, IMU_TYPE
+from comodo_live.streams.names import FRAME_INDEX_TYPE, IMU_TYPE, MARKER_TYPE
 from comodo_live.streams.resolve import resolve_stream
 
 DEFAULT_SPEED = 100.0  # stream seconds pushed per wall-clock second
@@ -57,6 +67,7 @@ class ConvertResult:
     Attributes:
         imu_samples: IMU samples in the XDF (= the CSV's rows).
         frames: frame indices in the XDF (= the video's frames).
+        label_markers: label markers written (two per label-file row).
     """
 
     xdf: Path
@@ -65,6 +76,7 @@ class ConvertResult:
     frames: int
     imu_rate_hz: float
     fps: float
+    label_markers: int = 0
 
 
 def read_imu_csv(path: Path, units: str | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +153,7 @@ def convert(
     out: Path,
     *,
     units: str | None = None,
+    labels: Path | None = None,
     speed: float = DEFAULT_SPEED,
     step_s: float = 1.0,
 ) -> ConvertResult:
@@ -151,26 +164,61 @@ def convert(
         imu_csv: the IMU CSV (see the module doc).
         out: the session folder to create.
         units: ``"<accel>,<gyro>"`` for CSV columns whose names carry no unit.
+        labels: a label CSV (start,stop,activity; seconds from the video's first frame, the
+            clock of the CSV's ``time_s``): written as ``label:start:<activity>`` /
+            ``label:stop`` markers (:mod:`comodo_live.recording.labels_in`).
         speed: stream seconds pushed per wall-clock second (> 0).
         step_s: stream seconds per push, seconds (> 0).
 
     Raises:
         FileExistsError: ``out`` already holds a session.
-        ValueError: a bad CSV (see :func:`read_imu_csv`), bad arguments, or IMU and video that
-            do not overlap in time.
+        ValueError: a bad CSV or label file, bad arguments, or IMU and video that do not
+            overlap in time.
         ConversionError: the XDF read back lacks samples (both counts in the message).
     """
-    video, imu_csv, out = Path(video), Path(imu_csv), Path(out)
+    imu_t, imu = read_imu_csv(Path(imu_csv), units)
+    return write_session(
+        video, imu_t, imu, out, origin=Path(imu_csv).name, labels=labels, speed=speed, step_s=step_s
+    )
+
+
+def write_session(
+    video: Path,
+    imu_t: np.ndarray,
+    imu: np.ndarray,
+    out: Path,
+    *,
+    origin: str,
+    labels: Path | None = None,
+    speed: float = DEFAULT_SPEED,
+    step_s: float = 1.0,
+) -> ConvertResult:
+    """Write the session of ``video`` and IMU samples already in the contract's units.
+
+    Args:
+        video: the video file (copied into ``out``).
+        imu_t: (N,) increasing IMU times, seconds from the video's first frame.
+        imu: (N, 6) float32 samples, m/s² and rad/s, :data:`IMU_CHANNELS` order.
+        out: the session folder to create.
+        origin: where the IMU came from (the stream's ``desc/acquisition/source``).
+        labels, speed, step_s: see :func:`convert`.
+
+    Raises:
+        See :func:`convert`.
+    """
+    video, out = Path(video), Path(out)
     for arg, value in (("speed", speed), ("step_s", step_s)):
         if not (value > 0 and math.isfinite(value)):
             raise ValueError(f"{arg} must be finite and > 0, got {value}")
+    if imu_t.ndim != 1 or imu.shape != (len(imu_t), 6) or len(imu_t) < 2:
+        raise ValueError(f"imu_t (N,) and imu (N, 6) with N >= 2, got {imu_t.shape}, {imu.shape}")
     if (out / SESSION_XDF).exists():
         raise FileExistsError(f"{out} already holds a session ({SESSION_XDF})")
-    imu_t, imu = read_imu_csv(imu_csv, units)
+    markers = interval_markers(read_label_csv(labels)) if labels is not None else []
     frame_t, fps, size = video_frame_times(video)
     if imu_t[-1] < frame_t[0] or imu_t[0] > frame_t[-1]:
         raise ValueError(
-            f"{imu_csv.name} spans {imu_t[0]:.2f}..{imu_t[-1]:.2f} s and {video.name} "
+            f"{origin} spans {imu_t[0]:.2f}..{imu_t[-1]:.2f} s and {video.name} "
             f"0..{frame_t[-1]:.2f} s: they do not overlap (time_s counts from the first frame)"
         )
     imu_rate = float(1.0 / np.median(np.diff(imu_t)))
@@ -178,27 +226,36 @@ def convert(
     video_copy = out / video.name
     shutil.copyfile(video, video_copy)
     tag = uuid.uuid4().hex[:8]
-    span_s = float(max(imu_t[-1], frame_t[-1]) - min(imu_t[0], frame_t[0]))
+    times = [float(imu_t[0]), float(frame_t[0])] + [t for t, _ in markers]
+    ends = [float(imu_t[-1]), float(frame_t[-1])] + [t for t, _ in markers]
+    span_s = max(ends) - min(times)
     buffered = math.ceil(span_s) + 60  # seconds: the whole input fits in each outlet
-    imu_info = _imu_info(f"convert-imu-{tag}", imu_rate, imu_csv.name)
+    imu_info = _imu_info(f"convert-imu-{tag}", imu_rate, origin)
     frame_info = _frame_info(f"convert-cam-{tag}", fps, video_copy, size)
-    imu_outlet = pylsl.StreamOutlet(imu_info, max_buffered=buffered)
-    frame_outlet = pylsl.StreamOutlet(frame_info, max_buffered=buffered)
-    infos = [resolve_stream(source_id=f"convert-{kind}-{tag}") for kind in ("imu", "cam")]
+    pushes: list[tuple[pylsl.StreamOutlet, np.ndarray, Any]] = [
+        (pylsl.StreamOutlet(imu_info, max_buffered=buffered), imu_t, imu),
+        (
+            pylsl.StreamOutlet(frame_info, max_buffered=buffered),
+            frame_t,
+            _frame_indices(len(frame_t)),
+        ),
+    ]
+    expected = {imu_info.source_id(): len(imu_t), frame_info.source_id(): len(frame_t)}
+    kinds = ["imu", "cam"]
+    if markers:
+        marker_info = _marker_info(f"convert-labels-{tag}", Path(labels or "").name)
+        outlet = pylsl.StreamOutlet(marker_info, max_buffered=buffered)
+        pushes.append((outlet, np.array([t for t, _ in markers]), [[m] for _, m in markers]))
+        expected[marker_info.source_id()] = len(markers)
+        kinds.append("labels")
+    infos = [resolve_stream(source_id=f"convert-{kind}-{tag}") for kind in kinds]
     recorder = SessionRecorder(out / SESSION_XDF, infos).start()
     try:
-        _push_paced(
-            [(imu_outlet, imu_t, imu), (frame_outlet, frame_t, _frame_indices(len(frame_t)))],
-            speed,
-            step_s,
-        )
+        _push_paced(pushes, speed, step_s)
         time.sleep(SETTLE_S)  # the recorder pulls every ~0.5 s; let it take the last chunk
     finally:
         recorder.stop()  # keeps recording flush_s more: the outlets are still alive here
-    counts = verify_counts(
-        out / SESSION_XDF,
-        {imu_info.source_id(): len(imu_t), frame_info.source_id(): len(frame_t)},
-    )
+    counts = verify_counts(out / SESSION_XDF, expected)
     return ConvertResult(
         out / SESSION_XDF,
         video_copy,
@@ -206,7 +263,17 @@ def convert(
         counts[frame_info.source_id()],
         imu_rate,
         fps,
+        len(markers),
     )
+
+
+def _marker_info(source_id: str, origin: str) -> pylsl.StreamInfo:
+    info = pylsl.StreamInfo("Labels", MARKER_TYPE, 1, 0.0, pylsl.cf_string, source_id)
+    info.desc().append_child("channels").append_child("channel").append_child_value(
+        "label", "marker"
+    )
+    info.desc().append_child("acquisition").append_child_value("source", origin)
+    return info
 
 
 def _frame_indices(count: int) -> np.ndarray:
@@ -214,10 +281,11 @@ def _frame_indices(count: int) -> np.ndarray:
 
 
 def _push_paced(
-    streams: list[tuple[pylsl.StreamOutlet, np.ndarray, np.ndarray]], speed: float, step_s: float
+    streams: list[tuple[pylsl.StreamOutlet, np.ndarray, Any]], speed: float, step_s: float
 ) -> None:
-    """Push each ``(outlet, times (N,) s, samples (N, C))`` stamped ``t0 + times``, in steps of
-    ``step_s`` stream seconds, never more than ``speed`` × the elapsed wall time ahead."""
+    """Push each ``(outlet, times (N,) s, samples (N, C) array or N lists of strings)`` stamped
+    ``t0 + times``, in steps of ``step_s`` stream seconds, never more than ``speed`` × the
+    elapsed wall time ahead."""
     origin = min(float(times[0]) for _, times, _ in streams)
     end = max(float(times[-1]) for _, times, _ in streams)
     t0 = pylsl.local_clock()
@@ -262,10 +330,25 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m comodo_live.recording.convert", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--video", type=Path, required=True, help="video file (e.g. .mp4)")
-    parser.add_argument("--imu-csv", type=Path, required=True, help="IMU CSV (time_s + 6 columns)")
+    parser.add_argument(
+        "--imu-csv",
+        type=Path,
+        default=None,
+        help="IMU CSV (time_s + 6 columns); without it, the IMU embedded in the video file "
+        "(GoPro GPMF and other action cameras; needs the [import] extra: telemetry-parser)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="session folder to create")
     parser.add_argument(
         "--units", default=None, help="CSV units if the column names carry none, e.g. 'g,deg/s'"
+    )
+    parser.add_argument(
+        "--labels",
+        type=Path,
+        default=None,
+        metavar="FILE.csv",
+        help="label file: start,stop,activity rows, times in seconds from the video's first "
+        "frame (the IMU CSV's time_s clock); written as label:start:<activity> / label:stop "
+        "markers",
     )
     parser.add_argument(
         "--speed",
@@ -275,14 +358,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        result = convert(args.video, args.imu_csv, args.out, units=args.units, speed=args.speed)
+        if args.imu_csv is not None:
+            result = convert(
+                args.video,
+                args.imu_csv,
+                args.out,
+                units=args.units,
+                labels=args.labels,
+                speed=args.speed,
+            )
+        else:
+            from comodo_live.recording.telemetry import import_video
+
+            if args.units is not None:
+                parser.error("--units applies to --imu-csv only (a camera's IMU states its units)")
+            result = import_video(args.video, args.out, labels=args.labels, speed=args.speed)
     except (OSError, ValueError, ConversionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    labelled = f", {result.label_markers} label markers" if result.label_markers else ""
     print(
         f"wrote {result.xdf} and {result.video}; read back: {result.imu_samples} IMU samples at "
-        f"{result.imu_rate_hz:.1f} Hz, {result.frames} frame indices at {result.fps:.2f} fps "
-        "(every input sample and frame)"
+        f"{result.imu_rate_hz:.1f} Hz, {result.frames} frame indices at {result.fps:.2f} fps"
+        f"{labelled} (every input sample and frame)"
     )
     return 0
 

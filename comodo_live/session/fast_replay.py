@@ -455,6 +455,17 @@ class FastReplay:
     ) -> None:
         self.config = config
         self.recording = load_recording(path)
+        src = config.source
+        if src.replay_labels or src.replay_label_map:  # a label file, markers of another vocabulary
+            from comodo_live.recording.labels_in import replay_markers
+
+            mapped, extra = replay_markers(
+                self.recording.markers,
+                float(self.recording.imu_t[0]),
+                src.replay_labels,
+                src.replay_label_map,
+            )
+            self.recording.markers = sorted(mapped + extra, key=lambda m: m[0])
         if self.recording.imu_t.size < config.window.samples:
             raise ValueError(
                 f"replay path {path!s} holds {self.recording.imu_t.size} IMU samples; a window "

@@ -50,6 +50,8 @@ class ReplaySources:
                 f"streams: {found}"
             )
         self.imu_source_id = imu[0].source_id
+        if src.replay_labels or src.replay_label_map:
+            self._apply_labels(config, imu[0])
         cameras = [t for t in self.player.tracks if t.type == FRAME_INDEX_TYPE and len(t)]
         self.camera_source_id: str | None = cameras[0].source_id if cameras else None
         self.frame_bus: FrameBus | None = None
@@ -64,6 +66,34 @@ class ReplaySources:
         self.marker_source_ids: tuple[str, ...] = tuple(t.source_id for t in ordered)
         if not config.camera.on_at_start:
             self.player.set_camera(False)
+
+    def _apply_labels(self, config: AppConfig, imu: Any) -> None:
+        """``source.replay_label_map`` on the file's marker tracks; ``source.replay_labels``
+        as one more marker track (seconds from the first IMU sample)."""
+        from comodo_live.recording.labels_in import marker_stream, replay_markers
+        from comodo_live.recording.track import Track
+
+        src = config.source
+        strings = [t for t in self.player.tracks if t.is_string and t.channel_count == 1]
+        own = [
+            (float(t), s[0])
+            for track in strings
+            for t, s in zip(track.timestamps, track.data, strict=True)
+        ]
+        mapped, extra = replay_markers(
+            own, float(imu.timestamps[0]), src.replay_labels, src.replay_label_map
+        )
+        texts = iter(text for _, text in mapped)
+        for track in strings:
+            track.data = [[next(texts)] for _ in track.data]
+        if extra:
+            speed = self.player.speed
+            t_first = float(imu.timestamps[0] - imu.offsets[0] * speed)
+            source_id = f"labels-{imu.source_id}"
+            stream = marker_stream(extra, "Labels", source_id)
+            self.player.tracks.append(Track(stream, "", source_id, t_first, speed))
+            last = float(self.player.tracks[-1].offsets[-1])
+            self.player.duration_s = max(self.player.duration_s, last + 0.1 / speed)
 
     @property
     def camera_on(self) -> bool:
