@@ -108,7 +108,8 @@ class ImuConfig:
         source: ``"synthetic"``, ``"csv:PATH"``, ``"serial:PORT"``, ``"udp:PORT"`` (a driver
             started by the engine) or ``"lsl:SOURCE_ID"`` (an IMU stream already on LSL, e.g.
             ``python -m drivers.imu ... --source-id SOURCE_ID`` or another lab tool; resolved
-            by its source_id, no driver started).
+            by its source_id, no driver started), or ``"lsl:type=IMU,name=MyIMU"`` (by name,
+            type and/or hostname, as LabRecorder picks streams; refused when several match).
         rate_hz: nominal rate of the source, Hz (drivers only; an ``lsl:`` stream has its own).
     """
 
@@ -332,9 +333,16 @@ class SessionConfig:
             package folder (has ``manifest.json``) to continue personalising.
         metrics_every_s: seconds between metrics-log lines.
         resolve_timeout_s: how long to wait for the LSL streams at start, seconds.
-        marker_source_ids: LSL ``source_id`` of extra marker streams to follow (other lab
-            software): their ``label:start:<name>`` / ``label:stop`` markers label windows like
-            the demo's and a replay's markers; resolved at start (``session.resolve_timeout_s``).
+        marker_source_ids: extra marker streams to follow (other lab software), each a
+            ``source_id`` or ``"type=Markers,name=X"`` (name / type / hostname): their
+            ``label:start:<name>`` / ``label:stop`` markers label windows like the demo's and a
+            replay's markers. Optional: one that is not on LSL at start joins the running
+            session (and its recording) when it appears.
+        participant, session, task, run: optional BIDS-style naming (letters and digits; run
+            a number). With ``participant`` set, the session folder is
+            ``<root>/sub-<participant>/ses-<session>/sub-<p>_ses-<s>_task-<task>_run-<run>/``
+            (LabRecorder's BIDS template; ``ses-`` left out when ``session`` is empty, ``task``
+            defaults to ``name``, ``run`` to the next free number).
         report: write ``report.html`` into the session folder when the session stops.
         keep_video_data: what video-derived data the session folder keeps once the session
             stops: "all" (video file + teacher embeddings in the checkpoint), "embeddings" (the
@@ -351,6 +359,10 @@ class SessionConfig:
     marker_source_ids: tuple[str, ...] = ()
     report: bool = True
     keep_video_data: str = field(
+    participant: str = ""
+    session: str = ""
+    task: str = ""
+    run: str = ""
         default="all", metadata=_rng(choices=("all", "embeddings", "none"))
     )
 
@@ -486,12 +498,40 @@ def validate(config: AppConfig) -> None:
             "teacher.name = '' is invalid; give a teacher name, e.g. 'efficientnet-lite0'"
         )
 
+    _validate_streams_and_naming(config)
 
 def _coerce(key: str, value: Any, kind: Any) -> Any:
     """Convert a TOML/CLI value to the field's declared type, or raise ConfigError."""
     if kind is bool:
         if isinstance(value, bool):
             return value
+def _validate_streams_and_naming(config: AppConfig) -> None:
+    from comodo_live.streams.spec import parse_stream_spec  # pure Python, no LSL
+
+    specs = [("session.marker_source_ids", s) for s in config.session.marker_source_ids]
+    if config.imu.source.startswith("lsl:"):
+        specs += [("imu.source", part) for part in config.imu.source[4:].split("+")]
+    for key, text in specs:
+        try:
+            parse_stream_spec(text, key)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    ses = config.session
+    for key in ("participant", "session", "task", "run"):
+        value = getattr(ses, key)
+        if value and not (value.isascii() and value.isalnum()):
+            raise ConfigError(
+                f"session.{key} = {value!r} is invalid; BIDS labels are letters and digits only"
+            )
+    if ses.run and not ses.run.isdigit():
+        raise ConfigError(f"session.run = {ses.run!r} is invalid; expected a number, e.g. '1'")
+    if not ses.participant and (ses.session or ses.task or ses.run):
+        raise ConfigError(
+            "session.participant = '' is invalid with session.session / task / run set; "
+            "give a participant label for BIDS naming, or clear the others"
+        )
+
+
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         raise ConfigError(f"{key} = {value!r} is invalid; valid values: true or false")

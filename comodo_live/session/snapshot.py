@@ -21,7 +21,8 @@ class StreamStatus:
         nominal_rate_hz: the stream's declared rate, Hz (0: irregular).
         measured_rate_hz: rate over the last ~2 s of data, Hz (0 when unknown).
         seconds_since_data: LSL-clock seconds since the last chunk arrived (inf before any).
-        health: ``"ok"`` | ``"laggy"`` | ``"missing"``.
+        health: ``"ok"`` | ``"laggy"`` | ``"missing"`` | ``"waiting"`` (an optional stream not
+            on LSL yet; it joins the session when it appears).
         selected: the session reads it (always, today).
         samples: samples received so far.
         gaps: gaps detected so far.

@@ -1,8 +1,12 @@
 """The engine's LSL side: readers of its own sources' streams, windowing, markers, recording.
 
 Streams are resolved by the ``source_id`` of the sources the engine started (never "the first
-IMU stream"). The IMU reader's chunk hook wakes the windowing thread, so windows reach the
-predictor a few milliseconds after their last sample.
+IMU stream"); streams of other programs by the user's spec (source_id, or name / type /
+hostname, refused when ambiguous). The IMU, camera and the sources' own markers are required;
+other software's marker streams and the microphone are optional and join the running session
+when they appear (:mod:`comodo_live.session.optional_streams`), in the recording too. The IMU
+reader's chunk hook wakes the windowing thread, so windows reach the predictor a few
+milliseconds after their last sample.
 """
 
 from __future__ import annotations
@@ -20,12 +24,19 @@ import numpy as np
 from comodo_live.config import AppConfig
 from comodo_live.records import PairedWindow
 from comodo_live.session import folder as session_files
+from comodo_live.session.optional_streams import (
+    LateStreams,
+    OptionalStream,
+    find_now,
+    resolve_imu_ids,
+)
 from comodo_live.session.snapshot import StreamsStatus, StreamStatus
 from comodo_live.session.sources import Sources
 from comodo_live.session.windowing_worker import WindowingWorker, chunk_hook
 from comodo_live.streams.imu_door import JoinedImuReader, open_imu
 from comodo_live.streams.reader import StreamReader
 from comodo_live.streams.resolve import resolve_stream
+from comodo_live.streams.spec import StreamSpec, parse_stream_spec
 from comodo_live.streams.windowing import Timeline, Windower
 from comodo_live.units import ChannelMap
 
@@ -34,6 +45,7 @@ logger = logging.getLogger(__name__)
 LAGGY_AFTER_S = 1.5
 MISSING_AFTER_S = 7.0
 RECORDER_FLUSH_S = 0.6
+OPTIONAL_AT_START_S = 2.0  # an optional stream not there within this long joins later
 
 
 def health_of(seconds_since_data: float, rate_hz: float, nominal_hz: float) -> str:
@@ -86,6 +98,9 @@ class EngineStreams:
         self._recordings = 0
         self._on_marker = on_marker
         self._marker_cursors: dict[str, int] = {}
+        self._join_lock = threading.Lock()  # readers is replaced, never mutated, once running
+        self.late: LateStreams | None = None
+        self._join_errors: list[str] = []
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -93,7 +108,8 @@ class EngineStreams:
         cfg = self.config
         timeout = cfg.session.resolve_timeout_s
         # units at the door: one stream, or "ACC_ID+GYRO_ID" joined (comodo_live.streams.imu_door)
-        door = open_imu(self.sources.imu_source_id, timeout, 30.0, chunk_hook(self._wake))
+        imu_ids = resolve_imu_ids(self.sources.imu_source_id, timeout)  # specs → source_ids
+        door = open_imu(imu_ids, timeout, 30.0, chunk_hook(self._wake))
         self.readers.update(door.readers)
         self.imu_reader, self.imu_channels, self.imu_units = (
             door.reader,
@@ -103,18 +119,14 @@ class EngineStreams:
         if self.sources.camera_source_id is not None:
             info = resolve_stream(source_id=self.sources.camera_source_id, timeout_s=timeout)
             self.readers["camera"] = StreamReader(info, buffer_s=10.0).start()
-        audio_id = getattr(self.sources, "audio_source_id", None)  # live sources with a mic
-        if audio_id is not None:
-            info = resolve_stream(source_id=audio_id, timeout_s=timeout)
-            self.readers["audio"] = StreamReader(info, buffer_s=5.0).start()
         marker_reader = None
         own = tuple(self.sources.marker_source_ids)
-        external = [s for s in dict.fromkeys(cfg.session.marker_source_ids) if s not in own]
-        for i, source_id in enumerate([*own, *external]):  # other lab software's labels too
+        for i, source_id in enumerate(own):  # the sources' own markers: required
             info = resolve_stream(source_id=source_id, timeout_s=timeout)
             reader = StreamReader(info, buffer_s=60.0).start()
             self.readers[f"markers{i}"] = reader
             marker_reader = marker_reader or reader
+        self._start_optional(self._optional_streams(len(own)))
         self.windower = Windower(
             self.imu_reader,
             cfg.window.window_s,
@@ -128,6 +140,62 @@ class EngineStreams:
             channel_map=self.imu_channels,
         )
         self.windowing = WindowingWorker(self.windower, self._sink, self._wake, self._read_markers)
+
+    def _optional_streams(self, first_marker: int) -> list[OptionalStream]:
+        """The microphone and other software's marker streams (``session.marker_source_ids``)."""
+        optional = []
+        audio_id = getattr(self.sources, "audio_source_id", None)  # live sources with a mic
+        if audio_id is not None:
+            optional.append(OptionalStream("audio", StreamSpec(source_id=audio_id), "audio"))
+        own = set(self.sources.marker_source_ids)
+        external = [s for s in dict.fromkeys(self.config.session.marker_source_ids) if s not in own]
+        for i, text in enumerate(external, start=first_marker):
+            spec = parse_stream_spec(text, "session.marker_source_ids")
+            optional.append(OptionalStream(f"markers{i}", spec, "session.marker_source_ids"))
+        return optional
+
+    def _start_optional(self, optional: list[OptionalStream]) -> None:
+        """Join the optional streams there now; look for the others in the background."""
+        missing = []
+        for stream in optional:
+            info = find_now(stream, OPTIONAL_AT_START_S)  # ambiguous: raises, listing them
+            if info is None:
+                logger.info(
+                    "%s = %s is not on LSL yet: the session starts without it and it joins when it "
+                    "appears",
+                    stream.what,
+                    stream.spec,
+                )
+                missing.append(stream)
+            else:
+                self._join(stream, info)
+        if missing:
+            self.late = LateStreams(missing, self._join, self._join_failed).start()
+
+    def _join(self, stream: OptionalStream, info: Any) -> None:
+        """Read an optional stream from now on (start, or the late-streams thread)."""
+        buffer_s = 5.0 if stream.key == "audio" else 60.0
+        reader = StreamReader(info, buffer_s=buffer_s).start()
+        with self._join_lock:
+            self.readers = {**self.readers, stream.key: reader}  # readers iterate a snapshot
+        if self.late is not None:  # joined late (a recording started since watches for it)
+            logger.info(
+                "%s = %s joined the session: %s", stream.what, stream.spec, reader.description
+            )
+
+    def _join_failed(self, message: str) -> None:
+        logger.error("%s", message)
+        with self._join_lock:
+            self._join_errors.append(message)
+
+    def waiting_for(self) -> list[OptionalStream]:
+        """Optional streams not (yet) on LSL, still looked for."""
+        with self._join_lock:
+            return self.waiting_for_locked()
+
+    def waiting_for_locked(self) -> list[OptionalStream]:
+        late = self.late
+        return [] if late is None else [s for s in late.missing if s.key not in self.readers]
 
     def start_windowing(self) -> None:
         if self.windowing is not None:
@@ -145,6 +213,8 @@ class EngineStreams:
             all readers are stopped.
         """
         errors: list[BaseException] = []
+        if self.late is not None:
+            self.late.stop()  # no reader joins from here on
         for reader in reversed(list(self.readers.values())):
             try:
                 reader.stop()
@@ -192,10 +262,12 @@ class EngineStreams:
             suffix = "" if self._recordings == 1 else f"-{self._recordings}"
             xdf = self.session_dir / session_files.XDF_NAME.replace(".xdf", f"{suffix}.xdf")
             video = self.session_dir / session_files.VIDEO_NAME.replace(".avi", f"{suffix}.avi")
-            infos: list[Any] = [r.info for r in self.readers.values() if r.info is not None]
+            with self._join_lock:  # a stream joins either the list or the watched ones
+                infos: list[Any] = [r.info for r in self.readers.values() if r.info is not None]
+                watch = [s.spec.predicate for s in self.waiting_for_locked()]
             if self.engine_markers is not None:
                 infos.append(resolve_stream(source_id=self.engine_markers.source_id, timeout_s=5.0))
-            recorder = SessionRecorder(xdf, infos)
+            recorder = SessionRecorder(xdf, infos, watchfor=watch)
             if self.config.camera.record_video and self.sources.camera_source_id is not None:
                 self.sources.start_video_file(video)
             try:
@@ -266,7 +338,14 @@ class EngineStreams:
             )
             if h.error is not None:
                 failures.append(f"reader of {d} stopped: {h.error}")
+        for stream in self.waiting_for():  # optional, not on LSL yet: joins when it appears
+            spec = stream.spec
+            statuses.append(
+                StreamStatus(spec.name, spec.type, spec.source_id, 0.0, 0.0, math.inf, "waiting")
+            )
         windowing = self.windowing
         if windowing is not None and windowing.error is not None:
             failures.append(f"{windowing.name} stopped: {windowing.error!r}")
+        with self._join_lock:
+            failures.extend(self._join_errors)
         return StreamsStatus(tuple(statuses), self.recording, tuple(failures))

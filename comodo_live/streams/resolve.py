@@ -11,9 +11,16 @@ from dataclasses import dataclass
 
 import pylsl
 
+from comodo_live.streams.spec import StreamSpec, parse_stream_spec
+
 
 class StreamNotFoundError(LookupError):
     """No (or no unique) LSL stream matched; the message lists the streams that were visible."""
+
+
+class AmbiguousStreamError(StreamNotFoundError):
+    """Several LSL streams matched; the message lists each candidate's name, type, source_id
+    and hostname."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,74 @@ def resolve_stream(
     raise StreamNotFoundError(
         f"no LSL stream with {wanted} found within {timeout_s} s; visible streams: {listed}"
     )
+
+
+def _candidates(infos: list[pylsl.StreamInfo]) -> str:
+    descriptions = sorted(
+        (StreamDescription.from_info(i) for i in infos),
+        key=lambda d: (d.hostname, d.source_id, d.uid),
+    )
+    return "; ".join(f"{d} on host {d.hostname!r}" for d in descriptions)
+
+
+def matching_streams(
+    spec: StreamSpec, timeout_s: float = 5.0, unique_wait_s: float = 1.0
+) -> list[pylsl.StreamInfo]:
+    """Every stream matching ``spec`` (one per outlet); empty when none appeared in time.
+
+    A source_id alone is trusted to be unique: one query, returning at the first match. Other
+    specs are looked up twice: until a first match, then ``unique_wait_s`` more for a second
+    one (resolving returns as soon as its minimum is met; others may still be arriving).
+    """
+    if list(spec.properties) == ["source_id"]:
+        return list(pylsl.resolve_byprop("source_id", spec.source_id, minimum=1, timeout=timeout_s))
+    infos = pylsl.resolve_bypred(spec.predicate, minimum=1, timeout=timeout_s)
+    if not infos:
+        return []
+    more = pylsl.resolve_bypred(spec.predicate, minimum=2, timeout=unique_wait_s)
+    return list({i.uid(): i for i in [*infos, *more]}.values())
+
+
+def resolve_spec(
+    spec: StreamSpec | str,
+    timeout_s: float = 5.0,
+    unique_wait_s: float = 1.0,
+    what: str = "stream",
+) -> pylsl.StreamInfo:
+    """The one stream a user named by source_id, or by name / type / hostname.
+
+    Two IMUs both called "IMU" are refused rather than one picked at random
+    (:func:`matching_streams` looks ``unique_wait_s`` longer for a second match).
+
+    Args:
+        spec: a :class:`StreamSpec`, or its text (``"SOURCE_ID"`` / ``"type=IMU,name=X"``).
+        timeout_s: how long to wait for a first match, seconds (> 0).
+        unique_wait_s: how long to look for a second match, seconds (> 0).
+        what: the setting the spec came from, for messages (e.g. ``"imu.source"``).
+
+    Raises:
+        ValueError: a malformed spec or timeout.
+        AmbiguousStreamError: several streams match (each listed with its hostname).
+        StreamNotFoundError: nothing matched within ``timeout_s`` (visible streams listed).
+    """
+    if isinstance(spec, str):
+        spec = parse_stream_spec(spec, what)
+    for arg, value in (("timeout_s", timeout_s), ("unique_wait_s", unique_wait_s)):
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"{arg} must be finite and > 0 seconds, got {value}")
+    matches = matching_streams(spec, timeout_s, unique_wait_s)
+    if len(matches) > 1:
+        raise AmbiguousStreamError(
+            f"{what}: {len(matches)} LSL streams match {spec}: {_candidates(matches)}; "
+            "name one by adding source_id=... (or hostname=...)"
+        )
+    if not matches:
+        visible = "; ".join(str(d) for d in discover_streams(0.5)) or "none"
+        raise StreamNotFoundError(
+            f"{what}: no LSL stream with {spec} found within {timeout_s} s; "
+            f"visible streams: {visible}"
+        )
+    return matches[0]
 
 
 def resolve_source_ids(source_ids: list[str], timeout_s: float = 5.0) -> list[pylsl.StreamInfo]:
