@@ -11,6 +11,11 @@ frame is the frame's 0-based index in THAT file (frame i of the file ↔ sample 
 file starts at 0); while no file is being written the value is -1. The file holds
 full-resolution frames; frames that are not captured (camera off) are simply not in it.
 
+Frames are dropped (privacy mode, a slow device, a stale frame skipped), so the stream declares
+``desc/synchronization/can_drop_samples = true``: XDF readers then keep the capture times as
+stamped instead of fitting a regular rate through them (pyxdf >= 1.17.4 skips its dejittering
+for such streams). The nominal rate stays the camera's fps (players and health checks use it).
+
 CLI: ``python -m drivers.camera --source 0`` or ``--source walk.mp4 --video-out session.avi``.
 """
 
@@ -256,6 +261,8 @@ class CameraDriver(Worker):
             units=("frame",),
             meta=meta,
         )
+        synchronization = info.desc().append_child("synchronization")
+        synchronization.append_child_value("can_drop_samples", "true")  # XDF meta-data spec
         self._index_outlet = pylsl.StreamOutlet(info)
         if self.video_over_lsl:
             logger.warning(PRIVACY_WARNING)

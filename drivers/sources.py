@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from comodo_live.config import AppConfig
+from comodo_live.session.folder import VIDEO_NAME
 from comodo_live.session.replay_source import ReplaySources
 from comodo_live.session.sources import Sources, unique_prefix
 from comodo_live.streams.frames import FrameBus
@@ -38,6 +39,7 @@ class DemoSources:
             teacher_size=(cfg.camera.width_px, cfg.camera.height_px),
             camera_on=cfg.camera.on_at_start,
             start_delay_s=DEMO_START_DELAY_S,
+            video_name=VIDEO_NAME,  # the session's video file, in desc/video_file
         )
         self.imu_source_id = self.session.imu_source_id
         self.camera_source_id: str | None = self.session.camera_source_id
@@ -85,15 +87,15 @@ def _imu_source(spec: str, rate_hz: float) -> Any:
         return UdpImuSource(port=int(arg), rate_hz=rate_hz)
     raise ValueError(
         f"imu.source = {spec!r} is invalid; valid: 'synthetic', 'csv:PATH', 'serial:PORT', 'udp:PORT', "
-        "'lsl:SOURCE_ID'"
+        "'lsl:SOURCE_ID', 'lsl:type=IMU,name=NAME'"
     )
 
 
 class LiveSources:
     """Live camera + IMU (+ microphone) drivers; ``camera:on/off`` go on the engine's marker outlet.
 
-    ``imu.source = "lsl:SOURCE_ID"`` starts no IMU driver: the engine resolves that stream (one
-    already on LSL) by its source_id. ``audio.enabled`` adds the microphone's ``Audio`` stream
+    ``imu.source = "lsl:SOURCE_ID"`` (or ``"lsl:type=IMU,name=NAME"``) starts no IMU driver:
+    ``imu_source_id`` holds that spec and the engine resolves the stream (one already on LSL). ``audio.enabled`` adds the microphone's ``Audio`` stream
     (``audio_source_id``), shown in the stream list and recorded with the session.
 
     Args:
@@ -129,6 +131,7 @@ class LiveSources:
                 f"{prefix}-camera",
                 camera_on=config.camera.on_at_start,
                 markers=markers,
+                video_name=VIDEO_NAME,  # the session's video file, in desc/video_file
             )
             self.camera_source_id = self.camera.source_id
             self.frame_bus = self.camera.bus

@@ -76,6 +76,8 @@ class SyntheticSession(StartStop):
         video_out: video file to write from the start (see :class:`CameraDriver`).
         video_over_lsl: also publish frames on LSL (privacy warning).
         start_delay_s: the script starts this long after ``start()`` (readers can connect).
+        video_name: file name advertised in the frame-index stream's ``desc/video_file`` when
+            files are started later (see :class:`CameraDriver`).
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class SyntheticSession(StartStop):
         video_out: Path | None = None,
         video_over_lsl: bool = False,
         start_delay_s: float = 0.2,
+        video_name: str | None = None,
     ) -> None:
         if not 0 <= start_delay_s <= 10:
             raise ValueError(f"start_delay_s must be in [0, 10], got {start_delay_s}")
@@ -113,6 +116,7 @@ class SyntheticSession(StartStop):
             name="SyntheticCamera",
             camera_on=camera_on,
             markers=self.markers,
+            video_name=video_name,
         )
         self._ground_truth = _GroundTruth(self.motion, self.markers)
 

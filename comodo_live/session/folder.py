@@ -1,6 +1,9 @@
 """The session folder: ``<root>/<YYYYmmdd-HHMMSS>-<name>/`` with the XDF recording, the video
 file, ``checkpoints/``, ``metrics.jsonl`` and the session's ``config.toml``.
 
+With ``session.participant`` set, folders follow LabRecorder's BIDS template instead:
+``<root>/sub-<p>/ses-<s>/sub-<p>_ses-<s>_task-<t>_run-<r>/`` (:func:`bids_session_dir`).
+
 Private by default, whatever the umask: the folder and ``checkpoints/`` are created 0700 (no
 other user can open anything inside while the session runs) and :func:`finish_session_dir`
 sets every file to 0600 and every folder to 0700 when the session stops. It also applies
@@ -36,16 +39,68 @@ def _safe(name: str) -> str:
     return cleaned or "session"
 
 
-def create_session_dir(root: str | Path, name: str, config: AppConfig | None = None) -> Path:
-    """Make a new, unique session folder (and ``checkpoints/``); write ``config.toml``."""
-    root = Path(root)
+def bids_session_dir(
+    root: str | Path, participant: str, session: str = "", task: str = "", run: str = ""
+) -> Path:
+    """The BIDS-style session folder (not created): LabRecorder's ``sub-%p/ses-%s/`` levels,
+    named ``sub-<p>[_ses-<s>]_task-<t>_run-<r>``.
+
+    Args:
+        root: folder that holds the ``sub-`` folders.
+        participant, session, task: labels (letters and digits; ``session`` may be empty).
+        run: run number; empty: the next one not taken under the same labels.
+
+    Raises:
+        FileExistsError: ``run`` was given and that run's folder exists (nothing overwritten).
+    """
+    parent = Path(root) / f"sub-{participant}"
+    prefix = f"sub-{participant}"
+    if session:
+        parent, prefix = parent / f"ses-{session}", f"{prefix}_ses-{session}"
+    prefix = f"{prefix}_task-{task or 'default'}_run-"
+    if run:
+        path = parent / f"{prefix}{run}"
+        if path.exists():
+            raise FileExistsError(
+                f"session.run = {run!r}: {path} exists; give another run number, or leave "
+                "session.run empty for the next free one"
+            )
+        return path
+    taken = {p.name[len(prefix) :] for p in parent.glob(f"{prefix}*")}
+    n = 1
+    while str(n) in taken:
+        n += 1
+    return parent / f"{prefix}{n}"
+
+
+def _new_session_dir(root: Path, name: str, config: AppConfig | None) -> Path:
+    ses = config.session if config is not None else None
+    if ses is not None and ses.participant:
+        task = ses.task or re.sub(r"[^A-Za-z0-9]+", "", name)
+        return bids_session_dir(root, ses.participant, ses.session, task, ses.run)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = root / f"{stamp}-{_safe(name)}"
     path, n = base, 1
     while path.exists():
         n += 1
         path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+def create_session_dir(root: str | Path, name: str, config: AppConfig | None = None) -> Path:
+    """Make a new, unique session folder (and ``checkpoints/``); write ``config.toml``.
+
+    The folder is ``<root>/<YYYYmmdd-HHMMSS>-<name>``, or with ``config.session.participant``
+    set the BIDS-style :func:`bids_session_dir` (``task`` defaults to ``name``).
+    """
+    root = Path(root)
+    path = _new_session_dir(root, name, config)
     root.mkdir(parents=True, exist_ok=True)
+    for level in reversed(path.relative_to(root).parents[:-1]):  # sub-<p>/, ses-<s>/: private
+        folder = root / level
+        if not folder.exists():
+            folder.mkdir(mode=0o700)
+            folder.chmod(0o700)
     path.mkdir(mode=0o700)
     (path / CHECKPOINT_DIR).mkdir(mode=0o700)
     for folder in (path, path / CHECKPOINT_DIR):
@@ -166,11 +221,15 @@ def _newest_good(root: Path, exclude: Path | None) -> Path:
         load_checkpoint,
     )
 
-    folders = sorted(root.glob(f"*/{CHECKPOINT_DIR}")) if root.is_dir() else []
+    folders = _glob_sessions(root, CHECKPOINT_DIR) if root.is_dir() else []
     for folder in folders:
         clean_stale_temps(folder, older_than_s=STALE_TEMP_S)
     candidates = sorted(
-        (p for p in root.glob(f"*/{CHECKPOINT_DIR}/{CHECKPOINT_NAME}") if p.parents[1] != exclude),
+        (
+            p
+            for p in _glob_sessions(root, f"{CHECKPOINT_DIR}/{CHECKPOINT_NAME}")
+            if p.parents[1] != exclude
+        ),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
@@ -190,6 +249,15 @@ def _newest_good(root: Path, exclude: Path | None) -> Path:
         f"session.resume = 'latest': no usable session checkpoint under {root}{unreadable} "
         "(start without --resume for a fresh session)"
     )
+
+
+SESSION_LAYOUTS = ("*", "sub-*/*", "sub-*/ses-*/*")  # dated folders, BIDS without / with ses-
+
+
+def _glob_sessions(root: Path, inside: str) -> list[Path]:
+    """``inside`` (a relative path) of every session folder under ``root``, in both layouts."""
+    found = {p for layout in SESSION_LAYOUTS for p in root.glob(f"{layout}/{inside}")}
+    return sorted(found)
 
 
 def folder_bytes(session_dir: str | Path) -> int:
