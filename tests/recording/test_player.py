@@ -151,6 +151,26 @@ def test_player__loops_with_shifted_timestamps(shared_data: Path, source_id: str
     np.testing.assert_allclose(stamps[n : 2 * n] - stamps[:n], player.duration_s, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_player__a_failure_stops_playback_keeps_the_error_and_closes_outlets(
+    shared_data: Path, source_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    player = XdfPlayer(shared_data / "xdf" / "minimal.xdf", source_id_suffix=f"-{source_id}")
+
+    def broken(*args: object) -> float:
+        raise OSError("outlet gone")
+
+    monkeypatch.setattr(player, "_push_due", broken)
+    player.start()
+    assert player.wait(5.0)  # finished is set also when playback fails
+    assert wait_for(lambda: not player.running)
+    assert isinstance(player.error, OSError)
+    with pytest.raises(OSError, match="outlet gone"):  # COMODO_RAISE=1 under tests
+        player.stop()
+    assert all(track.outlet is None for track in player.tracks)
+    player.stop()  # idempotent, re-raised once only
+
+
 def test_player__rejects_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="speed"):
         XdfPlayer(tmp_path, speed=0)
