@@ -357,12 +357,12 @@ class SessionConfig:
     metrics_every_s: float = field(default=1.0, metadata=_rng(0.05, 3600.0))
     resolve_timeout_s: float = field(default=10.0, metadata=_rng(0.1, 600.0))
     marker_source_ids: tuple[str, ...] = ()
-    report: bool = True
-    keep_video_data: str = field(
     participant: str = ""
     session: str = ""
     task: str = ""
     run: str = ""
+    report: bool = True
+    keep_video_data: str = field(
         default="all", metadata=_rng(choices=("all", "embeddings", "none"))
     )
 
@@ -493,18 +493,13 @@ def validate(config: AppConfig) -> None:
         raise ConfigError(
             "imu.source = 'lsl:' is invalid; give the stream's source_id, e.g. 'lsl:my-imu'"
         )
+    _validate_streams_and_naming(config)
     if not config.teacher.name.strip():
         raise ConfigError(
             "teacher.name = '' is invalid; give a teacher name, e.g. 'efficientnet-lite0'"
         )
 
-    _validate_streams_and_naming(config)
 
-def _coerce(key: str, value: Any, kind: Any) -> Any:
-    """Convert a TOML/CLI value to the field's declared type, or raise ConfigError."""
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
 def _validate_streams_and_naming(config: AppConfig) -> None:
     from comodo_live.streams.spec import parse_stream_spec  # pure Python, no LSL
 
@@ -532,6 +527,11 @@ def _validate_streams_and_naming(config: AppConfig) -> None:
         )
 
 
+def _coerce(key: str, value: Any, kind: Any) -> Any:
+    """Convert a TOML/CLI value to the field's declared type, or raise ConfigError."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         raise ConfigError(f"{key} = {value!r} is invalid; valid values: true or false")
@@ -646,6 +646,9 @@ def load_config(
             raise ConfigError(f"config file {str(path)!r} does not exist") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
+        except OSError as exc:  # a folder, no permission, ...
+            reason = exc.strerror or type(exc).__name__
+            raise ConfigError(f"config file {str(path)!r} cannot be read: {reason}") from exc
     pairs = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
     for dotted, value in pairs:
         section, key = _split_key(dotted)
