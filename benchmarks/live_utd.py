@@ -739,10 +739,13 @@ def quick_settings() -> Settings:
         test_subjects=(2,),
         actions=(0, 21, 22, 26),
         seeds=(0,),
-        steps_per_pair=1,
         offline_steps=50,
         curve_points=2,
-        overrides={"predictor.personalise_steps": 50},
+        overrides={  # a 66-s session: statistics and rounds scaled down with it
+            "predictor.personalise_steps": 50,
+            "trainer.min_pairs": 32,
+            "trainer.imu_stats_windows": 40,
+        },
     )
 
 

@@ -6,6 +6,7 @@
     comodo-live export --session recordings/<session> --out <dir> [--int8]
     comodo-live distill --dataset utd-mhad --teacher skeleton --out runs/skeleton
     comodo-live import --video V.mp4 --imu-csv V.csv --out recordings/<name>
+    comodo-live import --video GOPRO.mp4 --out recordings/<name> [--labels L.csv]  # embedded IMU
     comodo-live report recordings/<session>   # report.html: curves, confusion, timeline, health
 
 Exit status: 0 done, 2 a usage or input error (every subcommand), 141 stdout closed (a pipe).
@@ -25,7 +26,8 @@ COMMANDS: dict[str, str] = {
     "replay": "replay FILE [run options]: the app on a recorded session (.xdf or its folder)",
     "export": "export a session's personalised model (ONNX + TorchScript package)",
     "distill": "offline COMODO distillation on UTD-MHAD, then probe evaluation",
-    "import": "build a replayable session from a video file and an IMU CSV",
+    "import": "build a replayable session from a video file and an IMU CSV, or the video's "
+    "own embedded IMU (GoPro and other action cameras), with an optional label file",
     "report": "report SESSION: write report.html for a session or a distill run folder",
 }
 USAGE = f"usage: {PROG} [run] [options]\n       {PROG} COMMAND [options]\n"
