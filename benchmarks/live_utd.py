@@ -760,6 +760,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="results JSON (default results/live_utd.json)")
     parser.add_argument("--work", type=Path, default=WORK, help="sessions and caches")
     parser.add_argument(
+        "--merge", type=Path, nargs="+", metavar="JSON", help="instead: merge result files' runs"
+    )
+    parser.add_argument(
         "--realtime",
         type=int,
         nargs="+",
@@ -787,6 +790,18 @@ def main(argv: list[str] | None = None) -> int:
     if not DATA.is_file():
         print(f"error: {DATA} not found", file=sys.stderr)
         return 2
+    if args.merge:
+        reports = [json.loads(path.read_text()) for path in args.merge]
+        merged = {**reports[0], "runs": [r for rep in reports for r in rep["runs"]]}
+        merged["merged_from"] = [
+            {"file": path.name, "commit": rep["commit"], "seconds": rep["seconds"]}
+            for path, rep in zip(args.merge, reports, strict=True)
+        ]
+        merged["summary"] = summarise(merged["runs"])
+        path = args.out or RESULTS / "live_utd.json"
+        path.write_text(json.dumps(merged, indent=1, default=str))
+        print(json.dumps(merged["summary"], indent=1))
+        return 0
     data = load_trials()
     if args.realtime:
         compare = realtime_compare(
