@@ -144,6 +144,8 @@ def _frame_info(source_id: str, fps: float, video: Path, size: tuple[int, int]) 
     channel.append_child_value("unit", "frame")
     for key, value in (("video_file", video.name), ("width", size[0]), ("height", size[1])):
         info.desc().append_child_value(key, str(value))
+    # as the live camera: readers keep the video's frame times (pyxdf >= 1.17.4 skips dejitter)
+    info.desc().append_child("synchronization").append_child_value("can_drop_samples", "true")
     return info
 
 

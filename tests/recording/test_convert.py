@@ -100,6 +100,8 @@ def test_convert__30_minutes_keep_every_sample_and_frame(
     assert len(index["time_stamps"]) == frames == 9_000
     np.testing.assert_allclose(np.diff(imu["time_stamps"]), 1 / 50.0, atol=1e-5)  # no hole
     np.testing.assert_array_equal(index["time_series"][:, 0], np.arange(frames))
+    sync = index["info"]["desc"][0]["synchronization"][0]
+    assert sync["can_drop_samples"] == ["true"]  # pyxdf keeps the video's own frame times
     np.testing.assert_allclose(
         imu["time_series"][-1, 5], (samples - 1) / 50.0 * DEG_TO_RAD, rtol=1e-5
     )
