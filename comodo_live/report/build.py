@@ -110,9 +110,12 @@ def _gain_section(data: SessionData) -> Section:
     section = Section("Distillation gain on your labels")
     gains = distillation_gain(data)
     if gains:
+        _, points, windows = gains[-1]
         section.paragraphs.append(
-            f"latest: {gains[-1][1]:+.3f} (over {len(gains)} metrics lines; first {gains[0][1]:+.3f})"
+            f"latest: {points:+.1f} percentage points on {windows} labelled windows (the distilled "
+            "student's accuracy minus the starting student's, on held-out labelled stretches)"
         )
+        section.images.append(("distillation gain", figures.gain_curve(gains)))
     else:
         section.paragraphs.append("not recorded in this session's metrics")
     return section

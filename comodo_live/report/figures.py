@@ -195,6 +195,18 @@ def stream_health(streams: Sequence[StreamTrace], t0: float) -> bytes:
     return to_png(figure)
 
 
+def gain_curve(gains: Sequence[tuple[float, float, int]]) -> bytes:
+    """Distillation gain on the user's labels over time: ``(wall_time, points, windows)``."""
+    wall = np.array([g[0] for g in gains], dtype=np.float64)  # (N,)
+    minutes = (wall - wall[0]) / 60.0
+    figure = Figure(figsize=(10, 3), dpi=DPI, layout="constrained")
+    axis = figure.subplots()
+    axis.axhline(0.0, color="k", lw=0.8)
+    axis.plot(minutes, [g[1] for g in gains], color="C0", marker=".", ms=4)
+    axis.set(xlabel="minutes", ylabel="percentage points", title="Distillation gain on your labels")
+    return to_png(figure)
+
+
 def distill_curves(history: dict[str, list[float]]) -> bytes:
     """An offline distillation run's history: loss, target entropy, mean cosine and lr."""
     figure = Figure(figsize=(10, 6), dpi=DPI, layout="constrained")

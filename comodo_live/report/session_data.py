@@ -11,7 +11,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -122,7 +122,7 @@ def load_session(folder: str | Path) -> SessionData:
     return data
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
@@ -219,13 +219,14 @@ def truth_pairs(data: SessionData) -> list[tuple[str, str]]:
     ]
 
 
-def distillation_gain(data: SessionData) -> list[tuple[float, float]]:
-    """``(wall_time, gain)`` from metrics lines that record a distillation gain on the user's
-    labels (a numeric field whose name contains ``gain``), oldest first; [] if none does."""
+def distillation_gain(data: SessionData) -> list[tuple[float, float, int]]:
+    """``(wall_time, gain in percentage points, labelled windows scored)`` from the metrics lines
+    that record the distillation gain on the user's labels (``distillation_gain_points``: the
+    distilled student's accuracy minus the starting student's), oldest first; [] if none does."""
     out = []
     for record in data.metrics:
-        for key, value in record.items():
-            if "gain" in key and _finite(value) and _finite(record.get("wall_time")):
-                out.append((float(record["wall_time"]), float(value)))
-                break
+        points, wall = record.get("distillation_gain_points"), record.get("wall_time")
+        if _finite(points) and _finite(wall):
+            windows = record.get("distillation_gain_windows")
+            out.append((float(wall), float(points), int(windows) if _finite(windows) else 0))
     return out

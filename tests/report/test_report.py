@@ -140,3 +140,50 @@ def test_confusion__accuracy_and_picture() -> None:
     png, accuracy = confusion(pairs, "test")
     assert accuracy == pytest.approx(10 / 13)
     assert_picture(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")))
+
+
+def test_report__metrics_only_folder_with_gain_and_truth(tmp_path: Path) -> None:
+    """A session without a recording: curves, gain, demo-truth confusion and timeline from
+    metrics.jsonl alone; the missing recording is said, not hidden."""
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(40):
+        gain = None if i < 10 else float(rng.normal(3.0, 1.0))
+        lines.append(
+            {
+                "type": "metrics",
+                "wall_time": 1000.0 + i,
+                "camera_on": i < 30,
+                "step": 10 * i,
+                "loss": 6.0 - 0.1 * i,
+                "steps_per_s": 10.0,
+                "teacher_clips_per_s": 2.0 if i < 30 else 0.0,
+                "target_entropy": 0.5,
+                "mean_cosine": 0.2,
+                "agreement": 0.8,
+                "distillation_gain_points": gain,
+                "distillation_gain_windows": 0 if gain is None else 20 + i,
+            }
+        )
+    activities = ("walk", "run", "sit")
+    for k in range(120):
+        truth = activities[(k // 20) % 3]
+        label = truth if rng.random() < 0.8 else activities[(k // 20 + 1) % 3]
+        lines.append(
+            {
+                "type": "prediction",
+                "t": 500.0 + 0.5 * k,
+                "label": label,
+                "confidence": float(rng.uniform(0.4, 1.0)),
+                "camera_on": k < 90,
+                "truth": truth,
+            }
+        )
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    page = write_report(tmp_path).read_text()
+    images = embedded_images(page)
+    assert len(images) == 4  # learning curves, gain, truth confusion, timeline
+    for image in images:
+        assert_picture(image)
+    assert "percentage points on 59 labelled windows" in page
+    assert "Demo ground truth" in page and "no session.xdf" in page
