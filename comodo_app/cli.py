@@ -31,7 +31,7 @@ from comodo_app.checks import input_problem
 from comodo_live.config import AppConfig, ConfigError, load_config
 from comodo_live.learning.seed import is_package
 from comodo_live.session.demo_labeller import DemoLabeller
-from comodo_live.session.snapshot import EngineSnapshot
+from comodo_live.session.snapshot import EngineSnapshot, streams_summary
 from comodo_live.worker import Worker
 
 if TYPE_CHECKING:  # the controller (torch) and pylsl load only once the flags are applied
@@ -101,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="SOURCE_ID",
-        help="also follow this LSL marker stream (repeatable): label:start:<name> / label:stop "
-        "from other lab software label windows (session.marker_source_ids)",
+        help="also follow this LSL marker stream (repeatable; a source_id or e.g. "
+        "'type=Markers,name=X'; optional: joins when it appears): label:start:<name> / "
+        "label:stop from other lab software label windows (session.marker_source_ids)",
     )
     parser.add_argument(
         "--lsl-lan",
@@ -234,9 +235,10 @@ def status_line(elapsed_s: float, snap: EngineSnapshot) -> str:
     camera = "camera ON " if snap.camera_on else "camera OFF"
     errors = f" | errors: {len(snap.errors)}" if snap.errors else ""
     gain = f" | {snap.distillation_gain}" if snap.distillation_gain else ""
+    streams = f" | streams: {streams_summary(snap.streams)}" if snap.streams else ""
     return (
         f"[{elapsed_s:7.1f} s] {camera} | {learning} | teacher {snap.teacher_clips_per_s:.1f} clips/s, "
-        f"{snap.teacher_skipped} skipped | prediction {prediction}{teacher}{gain}{errors}"
+        f"{snap.teacher_skipped} skipped | prediction {prediction}{teacher}{gain}{streams}{errors}"
     )
 
 

@@ -3,8 +3,9 @@
 The engine runs in a child process (:mod:`comodo_live.recording._engine`): destroying a
 ``labrecorder.Recording`` — the moment it writes footers and closes the file — holds the GIL for
 several seconds, and its C++ code prints to stdout. Its output is forwarded to this module's
-logger. If this process dies, the child sees its stdin close and still finalises the file; if
-the child itself is killed, pyxdf still loads the file (no footers, last ~0.5 s lost).
+logger at INFO (a session's ``session.log`` keeps it). If this process dies, the child sees its
+stdin close and still finalises the file; if the child itself is killed, pyxdf still loads the
+file (no footers, last ~0.5 s lost).
 
 Stop order for callers: stop the recorder *before* the sources. LabRecorder writes data about
 0.5 s late, so :meth:`SessionRecorder.stop` keeps recording ``flush_s`` (0.6 s) after the request
@@ -257,7 +258,7 @@ class SessionRecorder(StartStop):
     def _on_output(self, line: str) -> None:
         """One line of the engine's output (in the pump's thread)."""
         self._output.append(line)
-        logger.debug("recording engine: %s", line)
+        logger.info("recording engine: %s", line)  # in session.log
         # The engine's C++ threads print concurrently (one write per ``<<``), so lines can
         # interleave: look for the phrases anywhere in a line.
         found = line.count(_STARTED_LINE)

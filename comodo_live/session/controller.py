@@ -35,6 +35,7 @@ from comodo_live.metrics import MetricsLog
 from comodo_live.records import PairedWindow
 from comodo_live.session import folder as session_files
 from comodo_live.session.housekeeping import Housekeeper
+from comodo_live.session.session_log import SessionLog
 from comodo_live.session.snapshot import EngineSnapshot
 from comodo_live.session.snapshots import SessionStatus, build_snapshot, metrics_line
 from comodo_live.session.sources import Sources, make_marker_outlet, replay_only_sources
@@ -77,6 +78,7 @@ class Controller:
         self.marker_outlet: Any = None
         self.metrics: MetricsLog | None = None
         self._housekeeper: Housekeeper | None = None
+        self._session_log: SessionLog | None = None
         self._lifecycle = threading.RLock()
         self._camera_lock = threading.Lock()
         self._errors: deque[str] = deque(maxlen=50)
@@ -122,6 +124,11 @@ class Controller:
                 )
             checkpoint = session_files.checkpoint_path(self.session_dir)
             try:
+                log_path = self.session_dir / session_files.LOG_NAME
+                self._session_log = SessionLog(log_path).start()
+                logger.info(
+                    "session starting in %s (source.mode = %s)", self.session_dir, cfg.source.mode
+                )
                 self.metrics = MetricsLog(self.session_dir / session_files.METRICS_NAME)
                 resume = checkpoint if checkpoint.is_file() else None
                 if resume is None and first_start and self._package is None:
@@ -246,6 +253,10 @@ class Controller:
             from comodo_live.report import report_at_session_end  # never raises
 
             report_at_session_end(self.session_dir, self.report_error)
+        if self._session_log is not None:
+            logger.info("session stopped")
+            self._session_log.stop()
+            self._session_log = None
         self.streams = None
         self.sources = None
         self.pipeline = None
@@ -497,7 +508,9 @@ class Controller:
         """The ``metrics.jsonl`` line for now (learning figures only while running)."""
         pipeline = self.pipeline
         stats = pipeline.stats() if pipeline is not None else None
-        return metrics_line(self._camera_on, stats, self.board, self.labels)
+        streams = self.streams
+        status = streams.status(self._camera_on) if streams is not None else None
+        return metrics_line(self._camera_on, stats, self.board, self.labels, status)
 
     def _failures(self) -> list[str]:
         pipeline, streams = self.pipeline, self.streams

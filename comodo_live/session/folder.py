@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 XDF_NAME = "session.xdf"
 VIDEO_NAME = "video.avi"
 METRICS_NAME = "metrics.jsonl"
+LOG_NAME = "session.log"  # the session's Python log at INFO (session_log.SessionLog)
 CONFIG_NAME = "config.toml"
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_NAME = "latest.pt"

@@ -5,6 +5,7 @@ The GUI never imports torch; it calls ``Controller.snapshot()`` and the controll
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,45 @@ class StreamStatus:
     nan_samples: int = 0
     time_offset_s: float = 0.0
     error: str | None = None
+
+
+def stream_health_record(status: StreamStatus) -> dict[str, object]:
+    """One stream's health as a ``metrics.jsonl`` entry (rates Hz, age s; inf age → null)."""
+    return {
+        "name": status.name,
+        "type": status.type,
+        "source_id": status.source_id,
+        "health": status.health,
+        "rate_hz": round(status.measured_rate_hz, 3),
+        "nominal_rate_hz": status.nominal_rate_hz,
+        "age_s": round(status.seconds_since_data, 3),
+        "samples": status.samples,
+        "gaps": status.gaps,
+        "nan_samples": status.nan_samples,
+    }
+
+
+def streams_summary(streams: tuple[StreamStatus, ...]) -> str:
+    """The streams' health in one short text for a status line, e.g.
+    ``IMU ok 50/50 Hz; Camera laggy 6/10 Hz 2.1 s old, 3 NaN, 1 gap; OtherMarkers waiting``.
+
+    Regular streams show measured / nominal rate; the age of the newest data only when it is not
+    "ok"; NaN samples and gaps only when there are any.
+    """
+    parts = []
+    for s in streams:
+        text = f"{s.name or s.source_id or s.type} {s.health}"
+        if s.health != "waiting":
+            if s.nominal_rate_hz > 0:
+                text += f" {s.measured_rate_hz:.0f}/{s.nominal_rate_hz:.0f} Hz"
+            if s.health != "ok" and math.isfinite(s.seconds_since_data):
+                text += f" {s.seconds_since_data:.1f} s old"
+            if s.nan_samples:
+                text += f", {s.nan_samples} NaN"
+            if s.gaps:
+                text += f", {s.gaps} gap{'s' if s.gaps > 1 else ''}"
+        parts.append(text)
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy as np
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.predictions import PredictionBoard
 from comodo_live.learning.stats import PipelineStats
-from comodo_live.session.snapshot import EngineSnapshot, StreamsStatus
+from comodo_live.session.snapshot import EngineSnapshot, StreamsStatus, stream_health_record
 
 
 @dataclass(frozen=True)
@@ -88,11 +88,14 @@ def metrics_line(
     pipeline: PipelineStats | None,
     board: PredictionBoard,
     labels: LabelStore,
+    streams: StreamsStatus | None = None,
 ) -> dict[str, Any]:
     """One ``{"type": "metrics", ...}`` line of ``metrics.jsonl`` (units as in PipelineStats).
 
     The learning figures are present only while the pipeline exists; ``prediction`` and
-    ``teacher_prediction`` (``[label, confidence]`` or None) always are.
+    ``teacher_prediction`` (``[label, confidence]`` or None) always are; ``streams`` (one
+    :func:`~comodo_live.session.snapshot.stream_health_record` per stream) while the engine's
+    streams exist.
     """
     record: dict[str, Any] = {"type": "metrics", "wall_time": time.time(), "camera_on": camera_on}
     if pipeline is not None:
@@ -124,6 +127,8 @@ def metrics_line(
             distillation_gain_windows=pipeline.distillation_gain_windows,
             serving=pipeline.serving,
         )
+    if streams is not None:
+        record["streams"] = [stream_health_record(s) for s in streams.streams]
     student, teacher_prediction = board.student, board.teacher
     record["prediction"] = None if student is None else [student.label, student.confidence]
     record["teacher_prediction"] = (

@@ -1,0 +1,103 @@
+"""``session.log``: the session's Python log at INFO, in its folder, for the session's duration.
+
+Everything logged at INFO or above while the session runs goes to the file (the engine, the
+drivers, the recording engine's own output), whatever the console shows: when the root logger
+is above INFO (the app's default, WARNING), it is lowered to INFO for the session and the
+handlers already there are given a filter that keeps their old threshold, so the console does
+not get chattier. Several sessions in one process (tests) share the lowered level; the last to
+stop restores it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+
+from comodo_live.worker import StartStop
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s"
+
+_lock = threading.Lock()
+_active = 0
+_saved_level = logging.NOTSET
+_filters: list[tuple[logging.Handler, logging.Filter]] = []
+
+
+class _AtLeast(logging.Filter):
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+def _open_root_to_info() -> None:
+    global _active, _saved_level
+    root = logging.getLogger()
+    _active += 1
+    if _active > 1 or root.level <= logging.INFO:
+        return
+    _saved_level = root.level
+    for handler in root.handlers:  # keep what they showed before
+        threshold = _AtLeast(_saved_level)
+        handler.addFilter(threshold)
+        _filters.append((handler, threshold))
+    root.setLevel(logging.INFO)
+
+
+def _close_root() -> None:
+    global _active, _saved_level
+    _active -= 1
+    if _active > 0 or _saved_level == logging.NOTSET:
+        return
+    for handler, threshold in _filters:
+        handler.removeFilter(threshold)
+    _filters.clear()
+    logging.getLogger().setLevel(_saved_level)
+    _saved_level = logging.NOTSET
+
+
+class SessionLog(StartStop):
+    """Writes INFO and above of every logger to ``path`` between :meth:`start` and :meth:`stop`.
+
+    The file is created private (0600) and appended to (a resumed or restarted session keeps
+    its earlier lines).
+
+    Args:
+        path: the log file (its folder must exist).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._handler: logging.FileHandler | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._handler is not None
+
+    def start(self) -> SessionLog:
+        """Open the file and attach it to the root logger (idempotent)."""
+        if self._handler is not None:
+            return self
+        os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        handler = logging.FileHandler(self.path, mode="a", encoding="utf-8")
+        handler.setLevel(logging.INFO)
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        with _lock:
+            _open_root_to_info()  # first: the filters are for the handlers already there
+            logging.getLogger().addHandler(handler)
+        self._handler = handler
+        return self
+
+    def stop(self) -> None:
+        """Detach and close the file (idempotent)."""
+        handler, self._handler = self._handler, None
+        if handler is None:
+            return
+        with _lock:
+            logging.getLogger().removeHandler(handler)
+            _close_root()
+        handler.close()
