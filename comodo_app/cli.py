@@ -55,6 +55,17 @@ def replay_speed(text: str) -> float:
     return value
 
 
+def seconds(text: str) -> float:
+    """A duration option: a finite number of seconds >= 0 (``nan`` would never stop)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds >= 0, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="comodo-live run",
@@ -67,11 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--headless", action="store_true", help="no window: status lines on stdout")
     parser.add_argument(
-        "--duration", type=float, default=None, metavar="S", help="stop after S seconds"
+        "--duration", type=seconds, default=None, metavar="S", help="stop after S seconds"
     )
     parser.add_argument(
         "--camera-off-after",
-        type=float,
+        type=seconds,
         default=None,
         metavar="S",
         help="switch the camera off (privacy mode) after S seconds",
@@ -137,11 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
         "lines (source.replay_label_map)",
     )
     parser.add_argument(
-        "--status-every", type=float, default=5.0, metavar="S", help="headless status period, s"
+        "--status-every", type=seconds, default=5.0, metavar="S", help="headless status period, s"
     )
     parser.add_argument(
         "--demo-labels",
-        type=float,
+        type=seconds,
         metavar="S",
         help="demo only: label each scripted activity once for S seconds, from the script's "
         "ground truth (as a user pressing the activity buttons would)",

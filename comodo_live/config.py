@@ -10,6 +10,8 @@ range.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
 import tomllib
 import typing
 from dataclasses import dataclass, field
@@ -430,6 +432,9 @@ def _section_class(section: str) -> type:
 
 
 def _check_range(key: str, value: Any, meta: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        valid = f"; valid range: [{meta['range'][0]}, {meta['range'][1]}]" if meta else ""
+        raise ConfigError(f"{key} = {value!r} is not a finite number{valid}")
     if not meta:
         return
     lo, hi = meta["range"]
@@ -597,9 +602,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    if isinstance(value, str):
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        return f'"{escaped}"'
+    if isinstance(value, str):  # JSON string escapes are TOML basic-string escapes
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     raise ConfigError(f"cannot write {value!r} to TOML")
@@ -646,6 +650,13 @@ def load_config(
             raise ConfigError(f"config file {str(path)!r} does not exist") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {str(path)!r} is not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"config file {str(path)!r} is not valid TOML: not UTF-8 text (a binary file?)"
+            ) from exc
+        except OSError as exc:  # a folder, no permission, ...
+            reason = exc.strerror or type(exc).__name__
+            raise ConfigError(f"config file {str(path)!r} cannot be read: {reason}") from exc
         except OSError as exc:  # a folder, no permission, ...
             reason = exc.strerror or type(exc).__name__
             raise ConfigError(f"config file {str(path)!r} cannot be read: {reason}") from exc

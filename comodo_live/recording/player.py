@@ -26,12 +26,11 @@ from pathlib import Path
 
 import numpy as np
 import pylsl
-import pyxdf
 
 from comodo_live.recording.frameserver import FrameServer
-from comodo_live.recording.session import find_session, videos_per_frame
+from comodo_live.recording.session import find_session, load_session_xdf, videos_per_frame
 from comodo_live.recording.track import Track
-from comodo_live.recording.xdfmeta import read_stream_headers, stream_info_from_xml
+from comodo_live.recording.xdfmeta import stream_info_from_xml
 from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -76,8 +75,7 @@ class XdfPlayer(Worker):
         suffix = (
             source_id_suffix if source_id_suffix is not None else f"-replay-{uuid.uuid4().hex[:8]}"
         )
-        streams, _ = pyxdf.load_xdf(str(self.xdf_path), dejitter_timestamps=False)
-        headers = read_stream_headers(self.xdf_path)
+        streams, headers = load_session_xdf(self.xdf_path)  # ValueError: unreadable, in words
         firsts = [float(s["time_stamps"][0]) for s in streams if len(s["time_stamps"])]
         t_first = min(firsts) if firsts else 0.0
         self.tracks: list[Track] = []

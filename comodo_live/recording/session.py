@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,6 +20,29 @@ logger = logging.getLogger(__name__)
 
 SESSION_XDF = "session.xdf"
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv")
+
+
+def load_session_xdf(xdf: Path) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """``pyxdf.load_xdf`` (no dejitter) and the raw stream headers of a recording.
+
+    Raises:
+        ValueError: the file is not a readable XDF recording (truncated, corrupt, foreign),
+            in one line naming the file and what the reader found.
+    """
+    import pyxdf
+
+    from comodo_live.recording.xdfmeta import read_stream_headers
+
+    try:
+        streams, _ = pyxdf.load_xdf(str(xdf), dejitter_timestamps=False)
+        headers = read_stream_headers(xdf)
+    except Exception as exc:  # pyxdf raises anything (ParseError, struct.error, KeyError, ...)
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise ValueError(
+            f"{xdf} is not a readable XDF recording (truncated or corrupt?): "
+            f"{type(exc).__name__}: {reason}"
+        ) from exc
+    return streams, headers
 
 
 def find_session(path: Path) -> tuple[Path, Path]:

@@ -30,6 +30,7 @@ import json
 import logging
 import math
 import os
+import sys
 import tempfile
 import time
 from collections import deque
@@ -103,15 +104,11 @@ def load_recording(path: str | Path) -> Recording:
         ValueError: the file has no 6-channel IMU stream with samples; UnitError (a ValueError)
             when its channel units are missing or unknown (converted to m/s², rad/s otherwise).
     """
-    import pyxdf
-
-    from comodo_live.recording.session import find_session, videos_per_frame
-    from comodo_live.recording.xdfmeta import read_stream_headers
+    from comodo_live.recording.session import find_session, load_session_xdf, videos_per_frame
     from comodo_live.units import xdf_channel_map
 
     xdf, folder = find_session(Path(path))
-    streams, _ = pyxdf.load_xdf(str(xdf), dejitter_timestamps=False)
-    headers = read_stream_headers(xdf)
+    streams, headers = load_session_xdf(xdf)  # ValueError: unreadable, in words
 
     def field_of(stream: dict[str, Any], key: str) -> str:
         return str((stream["info"].get(key) or [""])[0] or "")
@@ -685,13 +682,19 @@ def run_cli(
     print(f"session folder: {session_dir}", flush=True)
     metrics = MetricsLog(session_dir / session_files.METRICS_NAME)
     try:
-        replay = FastReplay(
-            config,
-            config.source.replay_path,
-            teacher_cache=teacher_cache,
-            checkpoint=session_files.checkpoint_path(session_dir),
-            metrics=metrics,
-        )
+        try:
+            replay = FastReplay(
+                config,
+                config.source.replay_path,
+                teacher_cache=teacher_cache,
+                checkpoint=session_files.checkpoint_path(session_dir),
+                metrics=metrics,
+            )
+        except (ValueError, OSError) as exc:  # an unreadable recording: one line, no folder
+            metrics.close()
+            session_files.remove_session_dir(session_dir)
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+            return 2
         stats = replay.run(
             on_status=lambda r: print(status_line(r), flush=True), status_every_s=status_every_s
         )

@@ -125,3 +125,82 @@ def test_marker_labels__hostile_markers_are_refused_and_shown_escaped(tmp_path: 
     assert len(errors) == 22
     assert all(len(e) < 400 and all(c.isprintable() for c in e) for e in errors)
     assert "\\x1b[2J" in errors[0] and "\\n" in errors[1]
+
+
+def _recording(tmp_path: Path) -> bytes:
+    """Bytes of a real XDF recording (a short demo session recorded by the app)."""
+    source = tmp_path / "source"
+    result = _run(source, "--demo", "--duration", "4")
+    assert result.returncode == 0, result.stderr
+    (xdf,) = source.glob("*/session.xdf")
+    return xdf.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bad")
+    good = _recording(folder)
+    files = {"truncated.xdf": good[:40], "binary.toml": bytes(range(256)) * 8}
+    flipped = bytearray(good)
+    for i in range(100, len(flipped), len(flipped) // 25):
+        flipped[i] ^= 0x5A
+    files["flipped.xdf"] = bytes(flipped)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return {name: folder / name for name in files}
+
+
+@pytest.mark.lsl
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "window.window_s=nan"], "window.window_s = nan is not a finite number"),
+        (["--set", "trainer.lr=inf"], "trainer.lr = inf is not a finite number"),
+        (["--config", "binary.toml"], "is not valid TOML: not UTF-8 text"),
+        (["--config", "/etc"], "config file '/etc' cannot be read: Is a directory"),
+        (["--duration", "nan"], "--duration: must be a finite number of seconds >= 0"),
+        (["--replay", "truncated.xdf"], "truncated.xdf is not a readable XDF recording"),
+        (["--replay", "flipped.xdf"], "flipped.xdf is not a readable XDF recording"),
+    ],
+)
+def test_bad_setting_or_file__one_line_exit_2_no_folder(
+    tmp_path: Path, bad_files: dict[str, Path], args: list[str], message: str
+) -> None:
+    args = [str(bad_files.get(a, a)) for a in args]
+    source = [] if "--replay" in args else ["--demo"]
+    root = tmp_path / "recordings"
+    result = _run(root, *source, "--no-record", "--duration", "3", *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert not root.exists() or list(root.iterdir()) == []
+
+
+@pytest.mark.lsl
+@pytest.mark.parametrize("name", ["truncated.xdf", "flipped.xdf"])
+def test_drivers_replay__corrupt_xdf_is_one_line_exit_2(
+    bad_files: dict[str, Path], name: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "drivers.replay", str(bad_files[name])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"error: {bad_files[name]} is not a readable XDF recording" in result.stderr
+
+
+def test_config__newline_in_a_value_writes_valid_toml(tmp_path: Path) -> None:
+    import tomllib
+
+    from comodo_live.config import dump_toml, load_config
+
+    config = load_config(None, {"session.name": 'two\nlines "quoted" \\ \x7f\x1b'})
+    text = dump_toml(config)
+    assert tomllib.loads(text)["session"]["name"] == config.session.name
+    (tmp_path / "c.toml").write_text(text)
+    assert load_config(tmp_path / "c.toml") == config
