@@ -22,6 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--session", required=True, help="session folder, recordings/<session>")
     parser.add_argument("--out", required=True, help="package folder to write")
     parser.add_argument("--force", action="store_true", help="replace an existing package at --out")
+    parser.add_argument(
+        "--int8",
+        action="store_true",
+        help="also write model_int8.onnx (ONNX Runtime dynamic quantisation); its parity and "
+        "accuracy go into the model card",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     parser.add_argument(
         "--progress-lines",
@@ -55,7 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         out = export_session(
-            args.session, args.out, progress=progress, overwrite=args.force, isolate=False
+            args.session,
+            args.out,
+            progress=progress,
+            overwrite=args.force,
+            isolate=False,
+            int8=args.int8,
         )
     except (SessionExportError, ParityError, FileExistsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -69,6 +80,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({size / 1e6:.2f} MB, {manifest['export_seconds']:.1f} s); parity on "
         f"{parity['windows']} {parity['source']} windows: max |ONNX - PyTorch| = {onnx_diff:.2g}"
     )
+    if "int8" in manifest:
+        int8 = manifest["int8"]
+        accuracy = int8["accuracy"]
+        scores = (
+            ""
+            if accuracy["int8"] is None
+            else f", accuracy {100 * accuracy['float32']:.1f} % float32 / {100 * accuracy['int8']:.1f} % int8"
+        )
+        print(
+            f"int8: {int8['bytes']['int8'] / 1e3:.0f} KB (float32 {int8['bytes']['float32'] / 1e3:.0f} KB); "
+            f"same activity as float32 on {100 * int8['argmax_agreement']:.1f} % of {int8['windows']} "
+            f"{int8['source']} windows, max probability difference "
+            f"{int8['max_abs_probability_diff']:.3g}{scores}"
+        )
     print(f"run it: python -m comodo_live.runtime {out} --lsl-type IMU")
     return 0
 

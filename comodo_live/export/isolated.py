@@ -27,6 +27,7 @@ def export_in_child(
     progress: Callable[[float], None],
     overwrite: bool,
     timeout_s: float = 900.0,
+    int8: bool = False,
 ) -> Path:
     """``python -m comodo_live.export.cli`` in a child; progress relayed from its stdout.
 
@@ -40,6 +41,8 @@ def export_in_child(
     ]  # fmt: skip
     if overwrite:
         command.append("--force")
+    if int8:
+        command.append("--int8")
     # stderr goes to a file: a full pipe that nobody reads would block the child.
     with (
         tempfile.TemporaryFile(mode="w+") as stderr,

@@ -19,6 +19,7 @@ from torch import nn
 import comodo_live
 from comodo_live.export.card import CardInfo, render_model_card
 from comodo_live.export.graph import ActivityModel, export_onnx, export_torchscript
+from comodo_live.export.metadata import onnx_metadata, write_onnx_metadata
 from comodo_live.export.parity import ParityError, check_parity, torch_outputs
 from comodo_live.head import HeadSpec
 from comodo_live.records import IMU_CHANNELS, IMU_UNITS
@@ -172,6 +173,7 @@ def export_model(
     labels: Sequence[str] | None = None,
     progress: Progress | None = None,
     overwrite: bool = False,
+    int8: bool = False,
 ) -> Path:
     """Export a student encoder + classifier as a validated, self-describing package.
 
@@ -195,6 +197,8 @@ def export_model(
         labels: (M,) activity of each window, if known: accuracy for the model card.
         progress: called with the fraction done, [0, 1].
         overwrite: replace an existing package at ``out_dir``.
+        int8: also write ``model_int8.onnx`` (ONNX Runtime dynamic quantisation), its parity
+            with float32 and the accuracy of both on the labelled windows in the card.
 
     Returns:
         ``out_dir``.
@@ -223,6 +227,7 @@ def export_model(
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     try:
         opset = export_onnx(model, example, staging / pkg.ONNX_FILE)
+        write_onnx_metadata(staging / pkg.ONNX_FILE, onnx_metadata(head, pre))  # before hashing
         report(0.5)
         ts_method = export_torchscript(model, example, staging / pkg.TORCHSCRIPT_FILE)
         report(0.6)
@@ -232,6 +237,19 @@ def export_model(
         if not parity["passed"]:
             raise ParityError(f"exported graphs disagree with PyTorch: {json.dumps(parity)}")
         report(0.8)
+        int8_info = None
+        if int8:
+            from comodo_live.export.quantize import export_int8
+
+            labelled = None if windows is None or labels is None else np.asarray(windows)
+            int8_info = export_int8(
+                staging,
+                head,
+                pre,
+                parity_windows if labelled is None else labelled,
+                source,
+                None if labelled is None else labels,
+            )
         if labels is not None and info.labelled_accuracy is None and windows is not None:
             predicted = torch_outputs(model, np.asarray(windows, np.float32))["logits"].argmax(1)
             hits = [head.activities[p] == y for p, y in zip(predicted, labels, strict=True)]
@@ -255,6 +273,7 @@ def export_model(
             ts_method,
             parity_windows,
             time.perf_counter() - started,
+            int8_info,
         )
         report(0.95)
         _replace_dir(staging, out_dir, overwrite)
@@ -277,6 +296,7 @@ def _write_files(
     ts_method: str,
     reference_windows: np.ndarray,
     export_seconds: float,
+    int8_info: dict[str, Any] | None = None,
 ) -> None:
     """Everything but the graphs, then the manifest with the hash of every file."""
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -289,10 +309,14 @@ def _write_files(
     save_arrays(root / pkg.STUDENT_NPZ, state)
     # Reference windows for consumers' self-tests: the first ones of the parity set.
     reference_in = np.ascontiguousarray(reference_windows[:REFERENCE_WINDOWS], np.float32)
-    save_arrays(
-        root / pkg.REFERENCE_NPZ, {"windows": reference_in, **torch_outputs(model, reference_in)}
-    )
+    reference = {"windows": reference_in, **torch_outputs(model, reference_in)}
     card = render_model_card(info, head, pre, parity, created)
+    if int8_info is not None:  # the int8 graph's own outputs, for its runtime self-test
+        from comodo_live.export.quantize import card_section, int8_reference
+
+        reference.update(int8_reference(root / pkg.INT8_ONNX_FILE, reference_in))
+        card += card_section(int8_info)
+    save_arrays(root / pkg.REFERENCE_NPZ, reference)
     (root / pkg.MODEL_CARD).write_text(card, encoding="utf-8")
     embed_dim = head.embed_dim
     manifest = {
@@ -326,6 +350,7 @@ def _write_files(
         "activities": list(head.activities),
         "card": info.to_json(),
         "parity": parity,
+        **({"int8": int8_info} if int8_info is not None else {}),
         "files": {
             path.name: {"sha256": pkg.sha256_file(path), "bytes": path.stat().st_size}
             for path in sorted(root.iterdir())
@@ -341,6 +366,7 @@ def export_session(
     progress: Progress | None = None,
     overwrite: bool = False,
     isolate: bool = True,
+    int8: bool = False,
 ) -> Path:
     """Export a live session's EMA student + classifier (its newest checkpoint).
 
@@ -352,6 +378,7 @@ def export_session(
         isolate: export in a child process (default; required while other threads run torch —
             e.g. the live trainer — see :mod:`comodo_live.export.isolated`); False exports in
             this process (the ``app.py export`` command).
+        int8: also write the int8 graph (see :func:`export_model`).
 
     Raises:
         SessionExportError: no checkpoint, foreign checkpoint or nothing labelled yet.
@@ -365,7 +392,7 @@ def export_session(
     if isolate:
         from comodo_live.export.isolated import export_in_child
 
-        return export_in_child(Path(session_dir), Path(out_dir), report, overwrite)
+        return export_in_child(Path(session_dir), Path(out_dir), report, overwrite, int8=int8)
     model = read_session(session_dir)
     report(0.1)
     return export_model(
@@ -380,4 +407,5 @@ def export_session(
         labels=model.labels,
         progress=lambda fraction: report(0.1 + 0.9 * fraction),
         overwrite=overwrite,
+        int8=int8,
     )

@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-predictions", type=int, default=None, help="stop after N lines")
     parser.add_argument("--resolve-timeout", type=float, default=5.0, help="LSL resolve wait, s")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
+    parser.add_argument(
+        "--int8", action="store_true", help="run the int8 graph (a package exported with --int8)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per line")
     return parser
 
@@ -108,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         package = open_package(args.package)
-        model = OnnxActivityModel(package, threads=args.threads)
+        model = OnnxActivityModel(package, threads=args.threads, int8=args.int8)
         model.self_test()
         pre = package.preprocessing
         print(

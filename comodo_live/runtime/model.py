@@ -8,6 +8,7 @@ from comodo_live.head import Smoother
 from comodo_live.records import Prediction
 from comodo_live.runtime.package import (
     INPUT_NAME,
+    INT8_ONNX_FILE,
     ONNX_FILE,
     OUTPUT_NAMES,
     REFERENCE_NPZ,
@@ -23,21 +24,28 @@ class OnnxActivityModel:
     Args:
         package: a validated package (:func:`comodo_live.runtime.package.open_package`).
         threads: ONNX Runtime intra-op threads (1 keeps latency steady on small CPUs).
+        int8: run the package's int8 graph (``model_int8.onnx``, from ``export --int8``).
 
     Raises:
         PackageError: if the graph's input/outputs do not match the package's contract.
     """
 
-    def __init__(self, package: ModelPackage, threads: int = 1) -> None:
+    def __init__(self, package: ModelPackage, threads: int = 1, int8: bool = False) -> None:
         import onnxruntime as ort
 
         self.package = package
+        self.int8 = int8
+        graph = INT8_ONNX_FILE if int8 else ONNX_FILE
+        if graph not in package.manifest.get("files", {}):
+            raise PackageError(
+                f"{package.root} has no {graph} (export the package with --int8 for one)"
+            )
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
         try:
             self.session = ort.InferenceSession(
-                str(package.path(ONNX_FILE)), options, providers=["CPUExecutionProvider"]
+                str(package.path(graph)), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # ORT raises its own exception types
             raise PackageError(f"{ONNX_FILE} cannot be loaded by ONNX Runtime: {exc}") from exc
@@ -94,10 +102,11 @@ class OnnxActivityModel:
             PackageError: if outputs differ by more than ``atol`` or the predicted class differs.
         """
         ref = load_npz(self.package.path(REFERENCE_NPZ))  # sizes checked before allocating
-        missing = [name for name in ("windows", *OUTPUT_NAMES) if name not in ref]
+        prefix = "int8_" if self.int8 else ""  # the int8 graph has its own reference outputs
+        missing = [k for k in ("windows", *(prefix + n for n in OUTPUT_NAMES)) if k not in ref]
         if missing:
             raise PackageError(f"{REFERENCE_NPZ} lacks arrays {missing}")
-        expected = {name: ref[name] for name in OUTPUT_NAMES}
+        expected = {name: ref[prefix + name] for name in OUTPUT_NAMES}
         found = self.run(ref["windows"])
         worst = 0.0
         for name in OUTPUT_NAMES:

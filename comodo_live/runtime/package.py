@@ -47,6 +47,7 @@ PACKAGE_FORMAT = "comodo-live-imu-model"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 ONNX_FILE = "model.onnx"
+INT8_ONNX_FILE = "model_int8.onnx"  # optional (export --int8): dynamically quantised twin
 TORCHSCRIPT_FILE = "model.torchscript.pt"
 PREPROCESSING_FILE = "preprocessing.json"
 CLASSIFIER_JSON = "classifier.json"
