@@ -20,8 +20,8 @@ Labels: ``--labels FILE.csv`` (start,stop,activity; seconds from the video's fir
 ``time_s`` clock) become ``label:start:<activity>`` / ``label:stop`` markers in the XDF
 (:mod:`comodo_live.recording.labels_in`).
 
-Without ``--imu-csv`` the IMU embedded in the video file is read
-(:mod:`comodo_live.recording.telemetry`: GoPro GPMF and other action cameras).
+Without ``--imu-csv`` the IMU embedded in the video file is read (:func:`import_video`,
+:mod:`comodo_live.recording.telemetry`: GoPro GPMF and other action cameras).
 
 CLI: ``python -m comodo_live.recording.convert --video V [--imu-csv C] [--labels L.csv]
 --out recordings/NAME`` (also ``comodo-live import``).
@@ -269,6 +269,32 @@ def write_session(
     )
 
 
+def import_video(
+    video: str | Path,
+    out: str | Path,
+    *,
+    labels: Path | None = None,
+    speed: float = DEFAULT_SPEED,
+) -> ConvertResult:
+    """Write the session of a video whose IMU is embedded in the file (GoPro GPMF and other
+    action cameras, :mod:`comodo_live.recording.telemetry`): both sensors in m/s² and rad/s on
+    one clock, then :func:`write_session`.
+
+    Raises:
+        TelemetryUnavailable (an OSError): telemetry-parser is not installed.
+        ValueError: no usable telemetry in the file; and everything :func:`write_session` raises.
+    """
+    from comodo_live.recording.telemetry import common_clock, read_camera_imu
+
+    video = Path(video)
+    imu = read_camera_imu(video)
+    times, samples = common_clock(imu)
+    origin = f"{video.name} ({imu.camera} telemetry, telemetry-parser)"
+    return write_session(
+        video, times, samples, Path(out), origin=origin, labels=labels, speed=speed
+    )
+
+
 def _marker_info(source_id: str, origin: str) -> pylsl.StreamInfo:
     info = pylsl.StreamInfo("Labels", MARKER_TYPE, 1, 0.0, pylsl.cf_string, source_id)
     info.desc().append_child("channels").append_child("channel").append_child_value(
@@ -370,8 +396,6 @@ def main(argv: list[str] | None = None) -> int:
                 speed=args.speed,
             )
         else:
-            from comodo_live.recording.telemetry import import_video
-
             if args.units is not None:
                 parser.error("--units applies to --imu-csv only (a camera's IMU states its units)")
             result = import_video(args.video, args.out, labels=args.labels, speed=args.speed)

@@ -13,7 +13,7 @@ are therefore kept, and both are resampled with the shared resampler
 points that fall in a hole of either sensor (longer than :data:`MAX_HOLE_PERIODS` of its
 periods) are dropped, never filled, so the windower sees the gap as a gap.
 
-The session is then written by the converter (:func:`~comodo_live.recording.convert.write_session`:
+The session is then written by the converter (:func:`~comodo_live.recording.convert.import_video`:
 counts read back, optional labels).
 
 CLI: ``comodo-live import --video clip.mp4 --out recordings/NAME [--labels L.csv]``.
@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from comodo_live.recording.convert import DEFAULT_SPEED, ConvertResult, write_session
 from comodo_live.signal import median_rate, resample
 from comodo_live.units import unit_factor
 
@@ -156,25 +155,3 @@ def common_clock(imu: CameraImu, rate_hz: float | None = None) -> tuple[np.ndarr
     if not len(samples):
         raise ValueError("no time where both the accelerometer and the gyroscope have samples")
     return grid[keep], samples
-
-
-def import_video(
-    video: str | Path,
-    out: str | Path,
-    *,
-    labels: Path | None = None,
-    speed: float = DEFAULT_SPEED,
-) -> ConvertResult:
-    """Write the session of a video with an embedded IMU (see the module doc).
-
-    Raises:
-        TelemetryUnavailable, ValueError: see :func:`read_camera_imu` and :func:`common_clock`;
-        and everything :func:`~comodo_live.recording.convert.write_session` raises.
-    """
-    video = Path(video)
-    imu = read_camera_imu(video)
-    times, samples = common_clock(imu)
-    origin = f"{video.name} ({imu.camera} telemetry, telemetry-parser)"
-    return write_session(
-        video, times, samples, Path(out), origin=origin, labels=labels, speed=speed
-    )
