@@ -28,6 +28,7 @@ import numpy as np
 import pylsl
 
 from comodo_live.recording.frameserver import FrameServer
+from comodo_live.recording.rawvideo import RawFrameServer, track_spec
 from comodo_live.recording.session import find_session, load_session_xdf, videos_per_frame
 from comodo_live.recording.track import Track
 from comodo_live.recording.xdfmeta import stream_info_from_xml
@@ -52,6 +53,8 @@ class XdfPlayer(Worker):
         frames: serve the session video's frames on the frame bus (when the video is found).
         frame_size: (width, height) of served frames (default: the recorded teacher size, or 160²).
         start_delay_s: LSL seconds between :meth:`start` and the first sample.
+        publish_video: re-publish raw video streams (``Video`` / ``VideoRaw``) on LSL; False
+            (the app's replay): their frames are served on the local frame bus only.
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class XdfPlayer(Worker):
         frames: bool = True,
         frame_size: tuple[int, int] | None = None,
         start_delay_s: float = 0.1,
+        publish_video: bool = True,
     ) -> None:
         if not (speed > 0 and math.isfinite(speed)):
             raise ValueError(f"speed must be finite and > 0, got {speed}")
@@ -91,7 +95,8 @@ class XdfPlayer(Worker):
             min(periods) if periods else 0.1
         ) / speed
         self.source_ids = {t.original_source_id or t.name: t.source_id for t in self.tracks}
-        self.frame_server: FrameServer | None = None
+        self.publish_video = publish_video
+        self.frame_server: FrameServer | RawFrameServer | None = None
         index_track = next((t for t in self.tracks if t.is_frame_index and len(t)), None)
         if frames and index_track is not None:
             markers = [
@@ -105,6 +110,13 @@ class XdfPlayer(Worker):
                 self.frame_server = FrameServer(
                     videos, index_track, self.duration_s, loop, frame_size=frame_size
                 )
+        if frames and self.frame_server is None:  # video carried over LSL (VideoRaw)
+            for track in self.tracks:
+                spec = track_spec(track) if len(track) else None
+                if spec is not None:
+                    size = frame_size or (160, 160)
+                    self.frame_server = RawFrameServer(track, spec, self.duration_s, loop, size)
+                    break
         self._camera_on = True
         self.finished = threading.Event()
         self._outlets_open = False
@@ -117,6 +129,8 @@ class XdfPlayer(Worker):
         if self._outlets_open:
             return self
         for track in self.tracks:
+            if track.is_video and not self.publish_video:
+                continue  # served on the frame bus only, never re-published
             if track.xml:
                 info = stream_info_from_xml(track.xml, track.source_id)
             else:  # no header chunk (cut file): rebuild from what pyxdf parsed

@@ -48,9 +48,9 @@ class Track:
         else:
             self.data = np.asarray(series).reshape(len(stamps), self.channel_count)
         self.is_frame_index = self.type == FRAME_INDEX_TYPE
-        self.is_video = self.type == VIDEO_TYPE or (
-            self.channel_format == "int8" and self.channel_count > 1024
-        )
+        self.is_video = self.type.lower() in (VIDEO_TYPE.lower(), "videoraw") or (
+            self.channel_format in ("int8", "int16") and self.channel_count > 1024
+        )  # raw frames (privacy: never pushed while the camera is off)
         self.outlet: pylsl.StreamOutlet | None = None
         self.cursor = 0
         self.pushed = 0

@@ -90,6 +90,7 @@ class Recording:
     frame_index: np.ndarray
     videos: list[Path | None]
     markers: list[tuple[float, str]]
+    raw_video: Any = None  # a RawVideo: frames carried in the XDF itself (VideoRaw)
 
     @property
     def duration_s(self) -> float:
@@ -145,6 +146,14 @@ def load_recording(path: str | Path) -> Recording:
         frame_index = np.asarray(stream["time_series"], np.float64).reshape(-1).astype(np.int64)
         xml = headers.get(int(stream["info"]["stream_id"]), "")
         videos = videos_per_frame(folder, xml, frame_t, markers)
+    raw_video = None
+    if not index:  # no frame-index stream: video carried over LSL (VideoRaw), frames in the file
+        from comodo_live.recording.rawvideo import find_raw_video
+
+        raw_video = find_raw_video(streams, headers)
+        if raw_video is not None:
+            frame_t = raw_video.times
+            frame_index = np.arange(frame_t.size, dtype=np.int64)
     order = np.argsort(np.asarray(imu_stream["time_stamps"], np.float64), kind="stable")
     return Recording(
         xdf=xdf,
@@ -158,6 +167,7 @@ def load_recording(path: str | Path) -> Recording:
         frame_index=frame_index,
         videos=videos,
         markers=markers,
+        raw_video=raw_video,
     )
 
 
@@ -488,9 +498,12 @@ class FastReplay:
         self.bus = FrameBus(
             "fast-replay", max(300, math.ceil(fps * (config.window.window_s + 4.0)))
         )
-        self.frames = RecordedFrames(
-            self.recording, self.bus, (config.camera.width_px, config.camera.height_px)
-        )
+        size = (config.camera.width_px, config.camera.height_px)
+        self.frames: Any = RecordedFrames(self.recording, self.bus, size)
+        if self.recording.raw_video is not None:  # frames from the XDF's VideoRaw stream
+            from comodo_live.recording.rawvideo import RecordedRawFrames
+
+            self.frames = RecordedRawFrames(self.recording.raw_video, self.bus, size)
         self.camera = Timeline(initial=bool(config.camera.on_at_start))
         self.windower = Windower(
             self.reader,  # type: ignore[arg-type]  # duck-typed StreamReader

@@ -38,6 +38,7 @@ class ReplaySources:
             speed=src.replay_speed,
             loop=src.replay_loop,
             frame_size=(config.camera.width_px, config.camera.height_px),
+            publish_video=False,  # video over LSL feeds the teacher locally, never re-published
         )
         self.markers = markers
         imu = [
