@@ -24,6 +24,7 @@ import numpy as np
 
 from comodo_live.config import AppConfig
 from comodo_live.head import Smoother
+from comodo_live.imu_quality import window_problem
 from comodo_live.learning import state as session_state
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pair_store import PairStore
@@ -124,6 +125,7 @@ class Pipeline:
         self._first_checkpoint_at = math.inf  # trainer step of the early first checkpoint
         self.checkpoints_written = 0
         self.windows_seen = 0
+        self.bad_windows: dict[str, int] = {}  # windows skipped, by imu_quality problem
         self.resumed_from: Path | None = None
         # The last personalisation (engine/personalise.py), saved in the checkpoint: plain values.
         self.personalisation: dict[str, Any] | None = None
@@ -203,6 +205,10 @@ class Pipeline:
         """Route one window (called from the windowing thread)."""
         imu = paired.imu
         self.windows_seen += 1
+        problem = window_problem(imu.data)
+        if problem is not None:  # NaN/Inf, absurd or flat data: neither learned nor predicted
+            self.bad_windows[problem] = self.bad_windows.get(problem, 0) + 1
+            return
         self.trainer.imu_stats.observe(imu.data)
         self.predictor.submit(imu)
         name = self.labels.label_for(imu.t_start, imu.t_end) or paired.label

@@ -15,6 +15,7 @@ records: :meth:`Controller.session_status`, ``Pipeline.stats()`` and ``EngineStr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from comodo_live.config import AppConfig
+from comodo_live.imu_quality import ImuQuality, sample_problems
 from comodo_live.learning import seed
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.personalise import Personaliser
@@ -43,6 +45,9 @@ from comodo_live.session.streams import EngineStreams
 from comodo_live.worker import CommandQueue, raise_errors
 
 logger = logging.getLogger(__name__)
+
+IMU_CHECK_S = 2.0  # newest IMU seconds looked at for bad data, every metrics line
+IMU_WARNING_HOLD_S = 5.0  # an IMU warning stays this long after the problem was last seen
 
 
 class Controller:
@@ -92,6 +97,8 @@ class Controller:
         self.started_at = 0.0
         self._bytes = 0
         self._bytes_checked = -1e9
+        self.imu_quality = ImuQuality(hold_s=IMU_WARNING_HOLD_S)  # bad IMU data, named
+        self._bad_seen: dict[str, int] = {}
 
     # --- lifecycle ----------------------------------------------------------------------------
     @property
@@ -480,13 +487,15 @@ class Controller:
     def snapshot(self) -> EngineSnapshot:
         """Everything a front end shows, copied now (cheap; never waits on the trainer)."""
         pipeline, streams, camera_on = self.pipeline, self.streams, self._camera_on
-        return build_snapshot(
+        snap = build_snapshot(
             self.session_status(),
             pipeline.stats() if pipeline is not None else None,
             streams.status(camera_on) if streams is not None else None,
             self.board,
             self.labels,
         )
+        warnings = self.imu_quality.warnings(time.monotonic())
+        return dataclasses.replace(snap, imu_warnings=warnings) if warnings else snap
 
     def session_status(self) -> SessionStatus:
         """The controller's own figures (camera, folder, errors, export, fine-tune), now."""
@@ -510,7 +519,25 @@ class Controller:
         stats = pipeline.stats() if pipeline is not None else None
         streams = self.streams
         status = streams.status(self._camera_on) if streams is not None else None
-        return metrics_line(self._camera_on, stats, self.board, self.labels, status)
+        record = metrics_line(self._camera_on, stats, self.board, self.labels, status)
+        record["imu_warnings"] = list(self.check_imu())
+        if pipeline is not None:
+            record["bad_windows"] = dict(pipeline.bad_windows)
+        return record
+
+    def check_imu(self) -> tuple[str, ...]:
+        """Look at the newest IMU samples and skipped windows (the housekeeper, every
+        ``session.metrics_every_s``); returns the IMU warnings active now, in words."""
+        now = time.monotonic()
+        t, data = self.imu_plot_data(IMU_CHECK_S)
+        problems = sample_problems(t, data, _lsl_now()) if t.size else []
+        pipeline = self.pipeline
+        if pipeline is not None:
+            skipped = dict(pipeline.bad_windows)
+            problems += [p for p, n in skipped.items() if n > self._bad_seen.get(p, 0)]
+            self._bad_seen = skipped
+        self.imu_quality.observe(problems, now)
+        return self.imu_quality.warnings(now)
 
     def _failures(self) -> list[str]:
         pipeline, streams = self.pipeline, self.streams
