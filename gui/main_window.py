@@ -88,6 +88,7 @@ class MainWindow(QMainWindow):
         self.tick_seconds = 0.0  # total time spent in refresh(), s
         self.tick_ms: deque[float] = deque(maxlen=20000)  # recent refresh() durations, ms
         self._errors: tuple[str, ...] = ()
+        self._imu_warnings: tuple[str, ...] = ()  # bad IMU data shown once per episode
         self._failures: dict[
             str, float
         ] = {}  # refresh failure message → last reported (monotonic s)
@@ -203,6 +204,10 @@ class MainWindow(QMainWindow):
         for message in new_errors(self._errors, snap.errors):
             self.report_error(message)
         self._errors = snap.errors
+        for warning in snap.imu_warnings:  # comodo_live/imu_quality.py: NaN, stuck, ...
+            if warning not in self._imu_warnings:
+                self.report_error(warning)
+        self._imu_warnings = snap.imu_warnings
         if self.ticks % SLOW_EVERY == 0:
             now = float(t[-1]) if len(t) else (snap.prediction.t if snap.prediction else 0.0)
             self.streams.update_streams(snap.streams, snap.camera_on)
