@@ -39,6 +39,7 @@ from comodo_live.metrics import MetricsLog
 from comodo_live.models.student import ImuStudent
 from comodo_live.models.teachers import Teacher
 from comodo_live.records import IMU_CHANNELS, ImuWindow, PairedWindow, Prediction
+from comodo_live.training.checkpoint import CheckpointWriteError
 from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ class Pipeline:
         )
         self._checkpoint_lock = threading.Lock()
         self._first_checkpoint_at = math.inf  # trainer step of the early first checkpoint
+        self._checkpoint_problem: str | None = None  # the last write error reported
         self.checkpoints_written = 0
         self.windows_seen = 0
         self.bad_windows: dict[str, int] = {}  # windows skipped, by imu_quality problem
@@ -196,7 +198,10 @@ class Pipeline:
                 worker.stop()
             except Exception as exc:  # keep stopping the others; re-raised below (tests)
                 errors.append(exc)
-        self.save_checkpoint()
+        try:
+            self.save_checkpoint()
+        except CheckpointWriteError as exc:  # disk full: the last good checkpoint stays
+            self.on_error(f"final checkpoint failed: {exc}")
         if errors:
             raise errors[0]
 
@@ -279,6 +284,11 @@ class Pipeline:
     def _periodic_checkpoint(self) -> None:
         try:
             self.save_checkpoint()
+            self._checkpoint_problem = None
+        except CheckpointWriteError as exc:  # disk full & co: said in words, once per episode
+            if str(exc) != self._checkpoint_problem:
+                self._checkpoint_problem = str(exc)
+                self.on_error(f"checkpoint failed: {exc}")
         except Exception as exc:  # a failed checkpoint must not stop training
             logger.exception("checkpoint failed")
             self.on_error(f"checkpoint failed: {exc}")

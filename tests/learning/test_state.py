@@ -119,3 +119,59 @@ def test_strip_video_data__keeps_student_and_labels_only(tmp_path: Path, config:
     assert resumed.labels.counts() == {"walk": 1}
     for key, value in pipeline.trainer.ema.state_dict().items():
         torch.testing.assert_close(resumed.trainer.ema.state_dict()[key], value)
+
+
+def test_pipeline__disk_full_is_reported_once_in_words(
+    tmp_path: Path, config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from comodo_live.training import checkpoint as checkpoint_module
+
+    path = tmp_path / "checkpoints" / "latest.pt"
+    pipeline = Pipeline(config, LabelStore(), PredictionBoard(), path)
+    pipeline._periodic_checkpoint()
+    good = path.read_bytes()
+    reported: list[str] = []
+    pipeline.on_error = reported.append
+    real_fdopen = checkpoint_module.os.fdopen
+
+    def full(fd: int, *args: object, **kwargs: object) -> object:
+        checkpoint_module.os.close(fd)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_module.os, "fdopen", full)
+    for _ in range(3):
+        pipeline._periodic_checkpoint()  # never raises: training goes on
+    assert reported == [
+        f"checkpoint failed: no space left on {path.parent}; checkpoint latest.pt not written "
+        "(the previous one, if any, is kept)"
+    ]
+    assert path.read_bytes() == good and sorted(p.name for p in path.parent.iterdir()) == [
+        "latest.pt"
+    ]
+    monkeypatch.setattr(checkpoint_module.os, "fdopen", real_fdopen)
+    pipeline._periodic_checkpoint()
+    assert len(reported) == 1
+
+
+def test_pipeline__final_checkpoint_on_a_full_disk_is_reported_not_raised(
+    tmp_path: Path, config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from comodo_live.training import checkpoint as checkpoint_module
+
+    path = tmp_path / "latest.pt"
+    pipeline = Pipeline(config, LabelStore(), PredictionBoard(), path)
+    reported: list[str] = []
+    pipeline.on_error = reported.append
+
+    def full(fd: int, *args: object, **kwargs: object) -> object:
+        checkpoint_module.os.close(fd)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(checkpoint_module.os, "fdopen", full)
+    pipeline.stop()  # never started: stops the workers, then the final checkpoint fails
+    assert len(reported) == 1 and reported[0].startswith("final checkpoint failed: no space left")
+    assert not path.exists()
