@@ -86,5 +86,5 @@ def test_display_problem__per_platform_and_environment() -> None:
 
 
 def test_main__old_app_flags_still_parse(tmp_path: Path) -> None:
-    result = _app(tmp_path, "--headless", "--demo", "--duration", "-1", "--no-record", "--help")
+    result = _app(tmp_path, "--headless", "--demo", "--duration", "5", "--no-record", "--help")
     assert result.returncode == 0 and "--headless" in result.stdout and "--replay" in result.stdout
