@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pylsl
 
-from comodo_live.streams.resolve import AmbiguousStreamError, matching_streams, resolve_spec
+from comodo_live.streams.resolve import ambiguous, matching_streams, resolve_spec
 from comodo_live.streams.spec import StreamSpec, parse_stream_spec
 from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
-LOOK_EVERY_S = 1.0  # how often a missing optional stream is looked for again
+LOOK_EVERY_S = 0.25  # how often the watched streams' resolvers are read
+CONFIRM_S = 1.5  # a stream found by name/type must be seen this long alone: twins are refused
 
 
 def resolve_imu_ids(text: str, timeout_s: float, what: str = "imu.source") -> str:
@@ -71,15 +73,37 @@ def find_now(stream: OptionalStream, timeout_s: float) -> pylsl.StreamInfo | Non
     Raises:
         AmbiguousStreamError: several streams match (the candidates are listed).
     """
-    matches = matching_streams(stream.spec, timeout_s, unique_wait_s=min(timeout_s, 1.0))
+    matches = matching_streams(stream.spec, timeout_s, unique_wait_s=CONFIRM_S)
     if len(matches) > 1:
-        return resolve_spec(stream.spec, timeout_s, what=stream.what)  # raises, listing them
+        raise ambiguous(stream.spec, matches, stream.what)
     return matches[0] if matches else None
 
 
+class _Watch:
+    """One missing stream: a liblsl continuous resolver (no Python thread) on its predicate."""
+
+    def __init__(self, stream: OptionalStream) -> None:
+        self.stream = stream
+        self.resolver = pylsl.ContinuousResolver(pred=stream.spec.predicate, forget_after=5.0)
+        self.first_seen: float | None = None
+
+    def decide(self, now: float) -> list[pylsl.StreamInfo] | None:
+        """The matches once settled (a source_id at once; other specs after seen for
+        :data:`CONFIRM_S`, so that a twin is noticed), else None."""
+        matches = list({i.uid(): i for i in self.resolver.results()}.values())
+        if not matches:
+            self.first_seen = None
+            return None
+        if list(self.stream.spec.properties) == ["source_id"]:
+            return matches
+        if self.first_seen is None:
+            self.first_seen = now
+        return matches if now - self.first_seen >= CONFIRM_S else None
+
+
 class LateStreams(Worker):
-    """Looks for missing optional streams every :data:`LOOK_EVERY_S`; hands each one found to
-    ``on_found`` (in this worker's thread) and forgets it. Ends when none is missing.
+    """Watches for missing optional streams; hands each one that appears to ``on_found`` (in this
+    worker's thread) and forgets it. Ends when none is missing.
 
     Args:
         missing: the optional streams not found at start.
@@ -111,22 +135,22 @@ class LateStreams(Worker):
             self._missing.remove(stream)
 
     def _loop(self) -> None:
-        while not self._stop_event.is_set() and self.missing:
-            for stream in self.missing:
-                if self._stop_event.is_set():
-                    return
-                try:
-                    info = find_now(stream, timeout_s=0.5)
-                except AmbiguousStreamError as exc:
-                    self._forget(stream)
-                    self._on_error(f"{exc}; not following it")
+        watches = [_Watch(s) for s in self.missing]
+        while watches and not self._stop_event.wait(LOOK_EVERY_S):
+            for watch in list(watches):
+                matches = watch.decide(time.monotonic())
+                if matches is None:
                     continue
-                if info is None:
-                    continue
+                watches.remove(watch)
+                stream = watch.stream
                 try:
-                    self._on_found(stream, info)
+                    if len(matches) > 1:
+                        self._on_error(
+                            f"{ambiguous(stream.spec, matches, stream.what)}; not following it"
+                        )
+                    else:
+                        self._on_found(stream, matches[0])
                 except Exception as exc:  # a reader that fails to open: say so, keep going
                     self._on_error(f"{stream.what} = {stream.spec}: could not join: {exc!r}")
                 finally:
                     self._forget(stream)
-            self._stop_event.wait(LOOK_EVERY_S)

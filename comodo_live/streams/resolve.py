@@ -152,8 +152,16 @@ def _candidates(infos: list[pylsl.StreamInfo]) -> str:
     return "; ".join(f"{d} on host {d.hostname!r}" for d in descriptions)
 
 
+def ambiguous(spec: StreamSpec, matches: list[pylsl.StreamInfo], what: str) -> AmbiguousStreamError:
+    """The error for several ``matches`` of ``spec``, listing each candidate."""
+    return AmbiguousStreamError(
+        f"{what}: {len(matches)} LSL streams match {spec}: {_candidates(matches)}; "
+        "name one by adding source_id=... (or hostname=...)"
+    )
+
+
 def matching_streams(
-    spec: StreamSpec, timeout_s: float = 5.0, unique_wait_s: float = 1.0
+    spec: StreamSpec, timeout_s: float = 5.0, unique_wait_s: float = 1.5
 ) -> list[pylsl.StreamInfo]:
     """Every stream matching ``spec`` (one per outlet); empty when none appeared in time.
 
@@ -173,7 +181,7 @@ def matching_streams(
 def resolve_spec(
     spec: StreamSpec | str,
     timeout_s: float = 5.0,
-    unique_wait_s: float = 1.0,
+    unique_wait_s: float = 1.5,
     what: str = "stream",
 ) -> pylsl.StreamInfo:
     """The one stream a user named by source_id, or by name / type / hostname.
@@ -199,10 +207,7 @@ def resolve_spec(
             raise ValueError(f"{arg} must be finite and > 0 seconds, got {value}")
     matches = matching_streams(spec, timeout_s, unique_wait_s)
     if len(matches) > 1:
-        raise AmbiguousStreamError(
-            f"{what}: {len(matches)} LSL streams match {spec}: {_candidates(matches)}; "
-            "name one by adding source_id=... (or hostname=...)"
-        )
+        raise ambiguous(spec, matches, what)
     if not matches:
         visible = "; ".join(str(d) for d in discover_streams(0.5)) or "none"
         raise StreamNotFoundError(
