@@ -25,7 +25,8 @@ COMMANDS: dict[str, str] = {
     "run": "a session in the window, or --headless (the default: bare options run it)",
     "replay": "replay FILE [run options]: the app on a recorded session (.xdf or its folder)",
     "export": "export a session's personalised model (ONNX + TorchScript package)",
-    "distill": "offline COMODO distillation on UTD-MHAD, then probe evaluation",
+    "distill": "offline COMODO distillation on UTD-MHAD, or over recorded sessions "
+    "(--sessions DIR...; data-parallel under torchrun), then probe evaluation",
     "import": "build a replayable session from a video file and an IMU CSV, or the video's "
     "own embedded IMU (GoPro and other action cameras), with an optional label file",
     "report": "report SESSION: write report.html for a session or a distill run folder",

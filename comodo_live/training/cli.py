@@ -2,6 +2,9 @@
 
     python app.py distill --dataset utd-mhad --teacher skeleton --steps 1000 --seed 0 --out runs/skel
 
+    python app.py distill --sessions recordings/a recordings/b --out runs/lab
+    torchrun --nproc_per_node 2 app.py distill --sessions recordings/* --out runs/lab
+
 Distils on the training subjects (1, 3, 5, 7; label-free), writes the student checkpoint
 (``student.pt``, kind ``"student"``) and prints linear-probe top-1/3/5 on the test subjects at
 k = 1, 2 and all labelled trials per class per training subject.
@@ -68,7 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the distillation command; returns a process exit code."""
+    """Run the distillation command; returns a process exit code.
+
+    With ``--sessions DIR ...``: distillation over recorded sessions, data-parallel under
+    ``torchrun`` (:mod:`comodo_live.training.ddp`).
+    """
+    if argv is None:
+        import sys
+
+        argv = sys.argv[1:]
+    if any(a == "--sessions" or a.startswith("--sessions=") for a in argv):
+        from comodo_live.training.ddp import main as sessions_main
+
+        return sessions_main(list(argv))
     args = build_parser().parse_args(argv)
     if args.steps < 1:
         raise SystemExit(f"--steps must be >= 1, got {args.steps}")
