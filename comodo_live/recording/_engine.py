@@ -9,14 +9,21 @@ Protocol (text lines): the parent writes one JSON line ``{"streams": [xml, ...],
 [...], "flush_s": s}`` on stdin, then ``stop`` (or closes stdin: the parent died) to finish.
 The child echoes LabRecorder's own lines and reports ``@@recorder <status>`` lines:
 ``started``, ``finalised`` or ``error <text>``.
+
+Signals: the parent starts it in its own session, so signals to the app's process group do not
+reach it. One sent to the child itself (SIGINT, SIGTERM, SIGHUP) counts as ``stop``: the file is
+still finalised; further signals during finalisation are ignored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+import signal
 import sys
 import time
+from types import FrameType
 
 STATUS = "@@recorder"
 
@@ -31,8 +38,45 @@ class _XmlInfo:
         return self._xml
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _StopSignal(Exception):
+    """A stop signal arrived while waiting for ``stop``."""
+
+
+class _Signals:
+    """Stop signals: noted while the engine starts, raised into the wait for ``stop``."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.waiting = False
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.seen = True
+        if self.waiting:
+            self.waiting = False
+            raise _StopSignal(signum)
+
+    def wait_for_stop(self) -> None:
+        """Block until ``stop``, EOF (the parent is gone) or a stop signal; then ignore them."""
+        try:
+            self.waiting = True
+            if not self.seen:
+                sys.stdin.readline()
+        except _StopSignal:
+            pass
+        finally:
+            self.waiting = False
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, signal.SIG_IGN)  # finalisation is never interrupted
+
+
 def _status(text: str) -> None:
-    print(f"{STATUS} {text}", flush=True)
+    with contextlib.suppress(OSError):  # the parent is gone (its pipe is closed): finish anyway
+        print(f"{STATUS} {text}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1:
         print("usage: python -m comodo_live.recording._engine FILE.xdf", file=sys.stderr)
         return 2
+    signals = _Signals()
     config = json.loads(sys.stdin.readline() or "{}")
     import labrecorder  # after comodo_live: its liblsl reads LSLAPICFG once
 
@@ -53,12 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         _status(f"error {exc!r}")
         return 1
     _status("started")
-    sys.stdin.readline()  # "stop", or EOF when the parent is gone: finish the file either way
+    signals.wait_for_stop()  # "stop", EOF (the parent is gone) or a signal: finish the file
     time.sleep(float(config.get("flush_s", 0.6)))  # its last ~0.5 s are written only if we wait
     recording.stop()
     del recording  # writes the footers and closes the file (blocks a few seconds)
     gc.collect()
     _status("finalised")
+    with contextlib.suppress(OSError):
+        sys.stdout.close()  # a closed pipe is reported here, not as "Exception ignored" at exit
     return 0
 
 

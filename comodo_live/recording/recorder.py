@@ -3,9 +3,11 @@
 The engine runs in a child process (:mod:`comodo_live.recording._engine`): destroying a
 ``labrecorder.Recording`` — the moment it writes footers and closes the file — holds the GIL for
 several seconds, and its C++ code prints to stdout. Its output is forwarded to this module's
-logger at INFO (a session's ``session.log`` keeps it). If this process dies, the child sees its
-stdin close and still finalises the file; if the child itself is killed, pyxdf still loads the
-file (no footers, last ~0.5 s lost).
+logger at INFO (a session's ``session.log`` keeps it). The child runs in its own session (process
+group): signals sent to the app's group (Ctrl+C in a terminal, ``timeout``, a closed terminal)
+never reach it; only a ``stop`` line from the app, or its stdin closing (the app died), ends it,
+and it finalises the file either way. If the child itself is killed, pyxdf still loads the file
+(no footers, last ~0.5 s lost).
 
 Stop order for callers: stop the recorder *before* the sources. LabRecorder writes data about
 0.5 s late, so :meth:`SessionRecorder.stop` keeps recording ``flush_s`` (0.6 s) after the request
@@ -172,6 +174,9 @@ class SessionRecorder(StartStop):
             stderr=subprocess.STDOUT,
             text=True,
             env=dict(os.environ),
+            # Its own session and process group: Ctrl+C in a terminal, ``timeout``, systemd or a
+            # closed terminal signal the app's whole group; only the app may end the recording.
+            start_new_session=True,
         )
         # The pump holds no file; if this process exits without stop(), the pump's stop at exit
         # (or the process's death) closes the engine's stdin and it finalises the file itself.

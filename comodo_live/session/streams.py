@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 LAGGY_AFTER_S = 1.5
 MISSING_AFTER_S = 7.0
-RECORDER_FLUSH_S = 0.6
+RECORDER_FLUSH_S = 1.0  # the recorder keeps recording this long after a stop, s (> 0.5 s late)
 OPTIONAL_AT_START_S = 2.0  # an optional stream not there within this long joins later
 
 
@@ -267,26 +266,31 @@ class EngineStreams:
                 watch = [s.spec.predicate for s in self.waiting_for_locked()]
             if self.engine_markers is not None:
                 infos.append(resolve_stream(source_id=self.engine_markers.source_id, timeout_s=5.0))
-            recorder = SessionRecorder(xdf, infos, watchfor=watch)
+            recorder = SessionRecorder(xdf, infos, watchfor=watch, flush_s=RECORDER_FLUSH_S)
+            recorder.start()  # returns once the engine collects every stream, the frame index too
             if self.config.camera.record_video and self.sources.camera_source_id is not None:
-                self.sources.start_video_file(video)
-            try:
-                recorder.start()
-            except BaseException:
-                self.sources.stop_video_file()
-                raise
+                try:  # so the file's first frame has its frame-index sample in the XDF
+                    self.sources.start_video_file(video)
+                except BaseException:
+                    recorder.stop()
+                    raise
             self.recorder = recorder
 
     def stop_recording(self) -> None:
-        """Finalise the XDF (sources keep pushing during the recorder's flush) and the video."""
+        """Finalise the video, then the XDF (sources keep pushing during the recorder's flush).
+
+        The video file is closed first: the recorder then still writes the frame-index samples
+        of its last frames (LabRecorder writes ~0.5 s late; it flushes ``RECORDER_FLUSH_S``), so
+        every frame of the file has its sample, at both ends.
+        """
         with self._recording_lock:
             recorder, self.recorder = self.recorder, None
             if recorder is None:
                 return
-            recorder.request_stop()
-            time.sleep(RECORDER_FLUSH_S)
-            self.sources.stop_video_file()
-            recorder.stop()
+            try:
+                self.sources.stop_video_file()
+            finally:
+                recorder.stop()
 
     # --- queries ------------------------------------------------------------------------------
     def imu_plot_data(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:

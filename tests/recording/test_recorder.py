@@ -92,6 +92,25 @@ def test_session_recorder__finalises_when_its_parent_dies(tmp_path: Path, source
     assert len(streams[0]["time_stamps"]) >= 100
 
 
+def test_session_recorder__own_process_group_and_a_signal_to_it_still_finalises(
+    tmp_path: Path, source_id: str
+) -> None:
+    outlet = imu_outlet(source_id)
+    path = tmp_path / "signalled.xdf"
+    recorder = SessionRecorder(path, [source_id]).start()
+    with _LivePusher(outlet):
+        assert recorder.pid is not None
+        assert os.getpgid(recorder.pid) != os.getpgrp()  # the app's group signals miss it
+        time.sleep(1.0)
+        os.kill(recorder.pid, signal.SIGINT)  # sent to the engine itself: a stop, not a crash
+        time.sleep(0.2)
+        os.kill(recorder.pid, signal.SIGTERM)  # ignored while it finalises
+        assert recorder.wait(timeout_s=15.0)  # footers on disk
+    streams, _ = pyxdf.load_xdf(str(path), dejitter_timestamps=False)
+    assert streams[0]["footer"]["info"]["sample_count"][0] == str(len(streams[0]["time_stamps"]))
+    assert len(streams[0]["time_stamps"]) >= 50
+
+
 def test_session_recorder__rejects_bad_arguments(tmp_path: Path, source_id: str) -> None:
     outlet = imu_outlet(source_id)
     with pytest.raises(ValueError, match=r"\.xdf"):
