@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import logging
 import math
 import threading
 from pathlib import Path
 from typing import Any, TextIO
+
+logger = logging.getLogger(__name__)
 
 
 def _plain(value: Any) -> Any:
@@ -35,21 +40,44 @@ class MetricsLog:
         self._file: TextIO | None = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
         self._lock = threading.Lock()
         self.lines = 0
+        self.error: str | None = None  # why writing stopped (disk full, ...), in words
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop writing after a write error (a full disk must not stop the session)."""
+        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+            self.error = (
+                f"no space left on {self.path.parent}: metrics log {self.path.name} stopped"
+            )
+        else:
+            reason = exc.strerror or type(exc).__name__
+            self.error = f"cannot write {self.path}: {reason}; metrics log stopped"
+        logger.error("%s", self.error)
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):  # the buffered tail cannot be written either
+                file.close()
 
     def write(self, record: dict[str, Any]) -> None:
-        """Write one record (ignored after :meth:`close`)."""
+        """Write one record (ignored after :meth:`close` or a write error: see ``error``)."""
         line = json.dumps(_plain(record), separators=(",", ":"))
         with self._lock:
             if self._file is None:
                 return
-            self._file.write(line + "\n")
-            self._file.flush()
+            try:
+                self._file.write(line + "\n")
+                self._file.flush()
+            except OSError as exc:
+                self._fail(exc)
+                return
             self.lines += 1
 
     def close(self) -> None:
         with self._lock:
             if self._file is not None:
-                self._file.close()
+                try:
+                    self._file.close()
+                except OSError as exc:
+                    self._fail(exc)
                 self._file = None
 
 
