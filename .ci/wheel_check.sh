@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI: build the wheel, install it into a fresh venv and run the installed `comodo-live` command
-# from a folder outside the repo: --version, --help and a 20-s headless demo session.
+# from a folder outside the repo: --version, --help, a 20-s headless demo session and the window
+# (Qt offscreen) for 8 s.
 #
 # The fresh venv gets the wheel alone (--no-deps) and then sees the main venv's packages through
 # a .pth file (appended after its own site-packages, so the wheel's code wins): no second 1.9 GB
@@ -47,6 +48,12 @@ if unshare -n true 2>/dev/null; then # LSL traffic cannot leave loopback
   unshare -n bash -c "ip link set lo up && $demo"
 else
   $demo
+fi
+gui="comodo-live --demo --duration 8 --root $work/gui-recordings"  # the window, offscreen
+if unshare -n true 2>/dev/null; then
+  unshare -n bash -c "ip link set lo up && QT_QPA_PLATFORM=offscreen $gui"
+else
+  QT_QPA_PLATFORM=offscreen $gui
 fi
 session=$(ls -d "$work"/recordings/*/)
 for name in session.xdf metrics.jsonl config.toml report.html; do
