@@ -17,6 +17,8 @@ them on the local frame bus only).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
 import xml.etree.ElementTree as ET
@@ -34,6 +36,8 @@ from comodo_live.worker import Worker
 logger = logging.getLogger(__name__)
 
 VIDEO_TYPES = ("videoraw", "video")  # stream types (lower case) that carry raw frames
+COMPRESSED_TYPES = ("videocompressed", "videojpeg", "video", "videoraw")  # … base64 strings
+COMPRESSED = "jpeg-base64"  # RawVideoSpec.dtype of a compressed (string) stream
 MIN_PIXELS = 16 * 16  # a numeric stream with fewer channels is never taken for video
 _WIDTH = ("width", "frame_width", "image_width", "cols")
 _HEIGHT = ("height", "frame_height", "image_height", "rows")
@@ -80,6 +84,16 @@ def is_raw_video(stream_type: str, channel_format: str, channel_count: int) -> b
     return stream_type.strip().lower() in VIDEO_TYPES or channel_count > 1024
 
 
+def is_compressed_video(stream_type: str, channel_format: str, channel_count: int) -> bool:
+    """Whether a stream carries base64 JPEG (or PNG) strings: one string channel of a video
+    type (``VideoCompressed``, ``VideoJPEG``, ``Video``, ``VideoRaw``)."""
+    return (
+        channel_format == "string"
+        and channel_count == 1
+        and stream_type.strip().lower() in COMPRESSED_TYPES
+    )
+
+
 def raw_video_spec(
     name: str, stream_type: str, channel_format: str, channel_count: int, xml: str
 ) -> RawVideoSpec | None:
@@ -89,6 +103,8 @@ def raw_video_spec(
         ValueError: a raw video stream whose ``desc`` does not give a frame size matching its
             channel count (the message names the stream and what was found).
     """
+    if is_compressed_video(stream_type, channel_format, channel_count):
+        return RawVideoSpec(0, 0, 3, False, COMPRESSED)  # size: from each decoded image
     if not is_raw_video(stream_type, channel_format, channel_count):
         return None
     desc = _desc_values(xml)
@@ -122,6 +138,8 @@ def raw_video_spec(
 
 def decode_frame(sample: np.ndarray, spec: RawVideoSpec, size: tuple[int, int]) -> np.ndarray:
     """One (C,) raw sample → (h, w, 3) uint8 RGB at ``size = (w, h)``."""
+    if spec.dtype == COMPRESSED:
+        return _decode_compressed(sample, size)
     values = np.asarray(sample)
     if spec.dtype == "int16":
         wide = values.astype(np.int32) & 0xFFFF  # (C,) 0..65535
@@ -137,6 +155,24 @@ def decode_frame(sample: np.ndarray, spec: RawVideoSpec, size: tuple[int, int]) 
         image = image[:, :, ::-1]
     small = cv2.resize(np.ascontiguousarray(image), size, interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(small)  # (h, w, 3) RGB
+
+
+def _decode_compressed(sample: object, size: tuple[int, int]) -> np.ndarray:
+    """One base64 JPEG/PNG string sample → (h, w, 3) uint8 RGB at ``size``.
+
+    Raises:
+        ValueError: not base64, or not an image OpenCV decodes.
+    """
+    text = sample if isinstance(sample, str) else str(np.asarray(sample).reshape(-1)[0])
+    try:
+        data = base64.b64decode(text, validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"video sample is not base64: {exc}") from None
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)  # (H, W, 3) BGR
+    if image is None:
+        raise ValueError(f"video sample ({len(data)} bytes) is not a JPEG/PNG image")
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small[:, :, ::-1])  # (h, w, 3) RGB
 
 
 def track_spec(track: Track) -> RawVideoSpec | None:
@@ -190,6 +226,7 @@ class RawFrameServer(Worker):
         self._t0 = 0.0
         self.published = 0
         self.skipped_late = 0
+        self.decode_errors = 0
 
     def set_camera(self, on: bool) -> None:
         self._camera_on = on
@@ -230,7 +267,11 @@ class RawFrameServer(Worker):
                 if pylsl.local_clock() - due > self.max_late_s:
                     self.skipped_late += 1
                     continue
-                rgb = decode_frame(self.track.data[k], self.spec, self.frame_size)
+                try:
+                    rgb = decode_frame(self.track.data[k], self.spec, self.frame_size)
+                except ValueError:
+                    self.decode_errors += 1
+                    continue
                 self.bus.publish(k, due, rgb)
                 self.published += 1
             if not self.loop:
@@ -303,7 +344,11 @@ class RecordedRawFrames:
         while self.cursor < end:
             k = self.cursor
             self.cursor += 1
-            rgb = decode_frame(self.video.data[k], self.video.spec, self.size)
+            try:
+                rgb = decode_frame(self.video.data[k], self.video.spec, self.size)
+            except ValueError:
+                self.decode_errors += 1
+                continue
             self.bus.publish(k, float(self.video.times[k]), rgb)
             self.published += 1
 

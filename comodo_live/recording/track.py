@@ -48,7 +48,8 @@ class Track:
         else:
             self.data = np.asarray(series).reshape(len(stamps), self.channel_count)
         self.is_frame_index = self.type == FRAME_INDEX_TYPE
-        self.is_video = self.type.lower() in (VIDEO_TYPE.lower(), "videoraw") or (
+        video_types = (VIDEO_TYPE.lower(), "videoraw", "videocompressed", "videojpeg")
+        self.is_video = self.type.lower() in video_types or (
             self.channel_format in ("int8", "int16") and self.channel_count > 1024
         )  # raw frames (privacy: never pushed while the camera is off)
         self.outlet: pylsl.StreamOutlet | None = None

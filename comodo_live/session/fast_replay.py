@@ -105,6 +105,7 @@ def load_recording(path: str | Path) -> Recording:
         ValueError: the file has no 6-channel IMU stream with samples; UnitError (a ValueError)
             when its channel units are missing or unknown (converted to m/s², rad/s otherwise).
     """
+    from comodo_live.recording.rawvideo import is_compressed_video
     from comodo_live.recording.session import find_session, load_session_xdf, videos_per_frame
     from comodo_live.units import xdf_channel_map
 
@@ -129,7 +130,9 @@ def load_recording(path: str | Path) -> Recording:
         (
             (float(t), str(sample[0]))
             for s in streams
-            if field_of(s, "channel_format") == "string" and len(s["time_stamps"])
+            if field_of(s, "channel_format") == "string"
+            and len(s["time_stamps"])
+            and not is_compressed_video(field_of(s, "type"), "string", 1)  # frames, not markers
             for t, sample in zip(s["time_stamps"], s["time_series"], strict=True)
         ),
         key=lambda m: m[0],

@@ -75,7 +75,11 @@ class ReplaySources:
         from comodo_live.recording.track import Track
 
         src = config.source
-        strings = [t for t in self.player.tracks if t.is_string and t.channel_count == 1]
+        strings = [
+            t
+            for t in self.player.tracks
+            if t.is_string and t.channel_count == 1 and not t.is_video  # markers, not frames
+        ]
         own = [
             (float(t), s[0])
             for track in strings

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
+import cv2
 import numpy as np
 import pylsl
 import pytest
@@ -62,9 +65,16 @@ def test_decode_frame__int8_int16_grey_and_bgr() -> None:
     assert (decode_frame(wide, grey, (W, H)) == 40000 >> 8).all()
 
 
-def _record_videoraw(out: Path, fps: float) -> Path:
+def _jpeg_base64(rgb: np.ndarray) -> str:
+    ok, data = cv2.imencode(".jpg", np.ascontiguousarray(rgb[:, :, ::-1]))
+    assert ok
+    return base64.b64encode(data.tobytes()).decode("ascii")
+
+
+def _record_videoraw(out: Path, fps: float, compressed: bool = False) -> Path:
     """A session recorded by the app's recorder from a 6-channel IMU outlet and a VideoRaw outlet
-    (int8 RGB, desc width/height/components), as LabRecorder would record a lab camera."""
+    (int8 RGB, desc width/height/components), as LabRecorder would record a lab camera; or with
+    ``compressed`` a VideoCompressed outlet of base64 JPEG strings."""
     out.mkdir(parents=True)
     tag = uuid.uuid4().hex[:8]
     rng = np.random.default_rng(int(fps))
@@ -72,7 +82,12 @@ def _record_videoraw(out: Path, fps: float) -> Path:
     imu = rng.normal(size=(imu_t.size, 6)).astype(np.float32)
     frame_t = np.arange(int(DURATION_S * fps)) / fps
     pixels = rng.integers(0, 256, (frame_t.size, H * W * 3), dtype=np.uint8)
-    video = pylsl.StreamInfo("LabCamera", "VideoRaw", W * H * 3, fps, pylsl.cf_int8, f"vr-{tag}")
+    if compressed:
+        video = pylsl.StreamInfo("LabCamera", "VideoCompressed", 1, fps, "string", f"vr-{tag}")
+    else:
+        video = pylsl.StreamInfo(
+            "LabCamera", "VideoRaw", W * H * 3, fps, pylsl.cf_int8, f"vr-{tag}"
+        )
     for key, value in (("width", W), ("height", H), ("components", 3), ("color_format", "RGB")):
         video.desc().append_child_value(key, str(value))
     outlets = [
@@ -84,7 +99,11 @@ def _record_videoraw(out: Path, fps: float) -> Path:
     try:
         t0 = pylsl.local_clock()
         outlets[0].push_chunk(imu, (t0 + imu_t).tolist())
-        outlets[1].push_chunk(pixels.view(np.int8), (t0 + frame_t).tolist())
+        if compressed:
+            strings = [[_jpeg_base64(p.reshape(H, W, 3))] for p in pixels]
+            outlets[1].push_chunk(strings, (t0 + frame_t).tolist())
+        else:
+            outlets[1].push_chunk(pixels.view(np.int8), (t0 + frame_t).tolist())
         time.sleep(1.0)
     finally:
         recorder.stop()
@@ -92,14 +111,18 @@ def _record_videoraw(out: Path, fps: float) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sessions(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Path]:
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> dict[Any, Path]:
     root = tmp_path_factory.mktemp("videoraw")
-    return {fps: _record_videoraw(root / f"fps{fps:g}", fps) for fps in (15.0, 5.0)}
+    found: dict[Any, Path] = {
+        fps: _record_videoraw(root / f"fps{fps:g}", fps) for fps in (15.0, 5.0)
+    }
+    found["jpeg"] = _record_videoraw(root / "jpeg", 10.0, compressed=True)
+    return found
 
 
 @pytest.mark.parametrize("fps", [15.0, 5.0])
 def test_fast_replay__videoraw_stream_feeds_the_teacher(
-    sessions: dict[float, Path], tmp_path: Path, fps: float
+    sessions: dict[Any, Path], tmp_path: Path, fps: float
 ) -> None:
     replay = FastReplay(fast_config(tmp_path), sessions[fps])
     assert replay.recording.raw_video is not None
@@ -111,7 +134,7 @@ def test_fast_replay__videoraw_stream_feeds_the_teacher(
 
 @pytest.mark.lsl
 def test_replay__videoraw_feeds_the_teacher_and_is_never_republished(
-    sessions: dict[float, Path], tmp_path: Path
+    sessions: dict[Any, Path], tmp_path: Path
 ) -> None:
     config = fast_config(
         tmp_path,
@@ -154,3 +177,21 @@ def test_find_raw_video__unusable_stream_skipped_with_a_warning(
     assert found is not None and found.data.shape == (2, W * H * 3)
     np.testing.assert_array_equal(found.times, [0.1, 0.5])  # in time order, with their frames
     np.testing.assert_array_equal(found.data[0], stream["time_series"][1])
+
+
+def test_fast_replay__base64_jpeg_video_stream_feeds_the_teacher(
+    sessions: dict[Any, Path], tmp_path: Path
+) -> None:
+    replay = FastReplay(fast_config(tmp_path), sessions["jpeg"])
+    raw = replay.recording.raw_video
+    assert raw is not None and raw.spec.dtype == "jpeg-base64"
+    assert not replay.recording.markers  # the frames are not taken for markers
+    rgb = np.random.default_rng(0).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    rgb = cv2.GaussianBlur(rgb, (7, 7), 0)  # JPEG-friendly content
+    back = decode_frame(np.array([_jpeg_base64(rgb)]), raw.spec, (W, H))
+    assert np.abs(back.astype(int) - rgb).mean() < 6  # RGB order kept, lossy but close
+    with pytest.raises(ValueError, match="not a JPEG/PNG"):
+        decode_frame(np.array(["bm90IGFuIGltYWdl"]), raw.spec, (W, H))
+    stats = replay.run()
+    assert stats.frames_decoded == int(DURATION_S * 10)
+    assert stats.clips > 0 and stats.pairs > 0
