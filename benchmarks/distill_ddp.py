@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
                     "pairs": summary["pairs"],
                     "steps": summary["steps"],
                     "backend": summary["backend"],
+                    "untrained_top1": (summary.get("probe_untrained") or {}).get("top1"),
                 }
             )
     by = {n: [r["probe_top1"] for r in runs if r["nproc"] == n] for n in (1, 2)}
