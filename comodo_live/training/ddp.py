@@ -280,7 +280,7 @@ def _gathered(z: torch.Tensor, rank: Rank) -> torch.Tensor:
 def _mean_across(value: float, rank: Rank) -> float:
     if rank.world == 1:
         return float(value)
-    tensor = torch.tensor([value], dtype=torch.float64)
+    tensor = torch.tensor([value], dtype=torch.float64, device=rank.device)  # nccl: on the GPU
     dist.all_reduce(tensor)
     return float(tensor.item() / rank.world)
 

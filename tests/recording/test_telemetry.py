@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -90,3 +91,16 @@ def test_import__gopro_video_in_one_command_then_end_to_end(
     records = [json.loads(s) for s in (folder / "metrics.jsonl").read_text().splitlines()]
     predictions = [r for r in records if r.get("type") == "prediction"]
     assert predictions, {r.get("type") for r in records}
+
+
+def test_import__without_telemetry_parser_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "telemetry_parser", None)  # import fails
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"not really a video")
+    out = tmp_path / "session"
+    assert app_main(["import", "--video", str(video), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "telemetry-parser" in err and "comodo-live[import]" in err and "--imu-csv" in err
+    assert not (out / "session.xdf").exists()
