@@ -11,7 +11,9 @@
 
 Headless: prints a status line every few seconds (camera state, steps/s, loss, teacher clips/s
 and skipped clips, current prediction), writes the session folder, and stops cleanly on
-Ctrl+C / SIGTERM or after ``--duration`` seconds (or at the end of a non-looping replay).
+Ctrl+C / SIGTERM / SIGHUP (any number, to it or its process group: one clean stop within
+15 s, see :mod:`comodo_app.signals`) or after ``--duration`` seconds (or at the end of a
+non-looping replay).
 """
 
 from __future__ import annotations
@@ -19,15 +21,13 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from comodo_app.checks import input_problem
+from comodo_app.signals import ShutdownSignals, close_video_of
 from comodo_live.config import AppConfig, ConfigError, load_config
 from comodo_live.learning.seed import is_package
 from comodo_live.session.demo_labeller import DemoLabeller
@@ -255,15 +255,12 @@ def status_line(elapsed_s: float, snap: EngineSnapshot) -> str:
 
 
 def run_headless(controller: Any, args: argparse.Namespace) -> int:
-    """Run until the duration, a signal, or the end of the replay; returns the exit code."""
-    stop = threading.Event()
+    """Run until the duration, a signal, or the end of the replay; returns the exit code.
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        print(f"\nsignal {signal.Signals(signum).name}: stopping cleanly ...", flush=True)
-        stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl+C interrupts
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    SIGINT / SIGTERM / SIGHUP (any number, to the app or its process group): one clean stop,
+    never interrupted, with a hard deadline (:mod:`comodo_app.signals`).
+    """
+    stop = ShutdownSignals(emergency=close_video_of(controller)).install()
     try:
         try:
             controller.start()
@@ -294,13 +291,12 @@ def run_headless(controller: Any, args: argparse.Namespace) -> int:
                 break
     finally:
         controller.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        stop.close()  # after a signal, its handlers stay until the process exits
     snap = controller.snapshot()
     print(f"stopped; session folder: {controller.session_dir}", flush=True)
     for error in snap.errors:
         print(f"error: {error}", flush=True)
-    return 0
+    return stop.finish(0)  # after a signal: exits now (the session is stopped and saved)
 
 
 class _CameraOffLater(Worker):
@@ -400,7 +396,13 @@ def main(argv: list[str] | None = None) -> int:
 def _run_window(controller: Controller, args: argparse.Namespace) -> int:
     from gui.app import run  # the window (Qt): imported only without --headless
 
-    if args.camera_off_after is None:
-        return int(run(controller, duration_s=args.duration))
-    with _CameraOffLater(controller, args.camera_off_after):  # stopped and joined on return
-        return int(run(controller, duration_s=args.duration))
+    stop = ShutdownSignals(emergency=close_video_of(controller)).install()
+    try:  # the window closes (and stops the session) on the first signal; see comodo_app.signals
+        if args.camera_off_after is None:
+            code = int(run(controller, args.duration, lambda: stop.requested))
+        else:
+            with _CameraOffLater(controller, args.camera_off_after):  # joined on return
+                code = int(run(controller, args.duration, lambda: stop.requested))
+    finally:
+        stop.close()
+    return stop.finish(code)  # after a signal: exits now (the session is stopped and saved)

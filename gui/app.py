@@ -10,7 +10,9 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
@@ -22,15 +24,27 @@ from gui.main_window import MainWindow
 log = logging.getLogger(__name__)
 
 
-def run(controller: Controller, duration_s: float | None = None) -> int:
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+STOP_POLL_MS = 200  # how often the event loop looks for a stop request (and lets Python run)
+
+
+def run(
+    controller: Controller,
+    duration_s: float | None = None,
+    stop_requested: Callable[[], bool] | None = None,
+) -> int:
     """Open the window on ``controller``, start it, and run the Qt event loop.
 
-    Closing the window (or Ctrl+C, or ``duration_s`` elapsing) stops the polling, then the
-    controller (which finalises the recording): everything stops in reverse order of start.
+    Closing the window (or a stop signal, or ``duration_s`` elapsing) stops the polling, then
+    the controller (which finalises the recording): everything stops in reverse order of start.
 
     Args:
         controller: the engine controller (not yet started, or already running).
         duration_s: close the window after this many seconds (None: run until closed).
+        stop_requested: polled every 200 ms; True closes the window (the app passes its
+            :class:`comodo_app.signals.ShutdownSignals`, which owns the signals). None: SIGINT,
+            SIGTERM and SIGHUP close the window here (any number of them: one close), and
+            their handlers are given back on return.
 
     Returns:
         The process exit code: 0 on a normal close, 1 if the engine failed to start (the window
@@ -52,10 +66,23 @@ def run(controller: Controller, duration_s: float | None = None) -> int:
 
     previous_hook = sys.excepthook
     sys.excepthook = excepthook
-    previous_sigint = signal.signal(signal.SIGINT, lambda *_: window.close())
-    wake = QTimer(window)  # lets Python run its signal handlers while Qt waits
-    wake.timeout.connect(lambda: None)
-    wake.start(200)
+    signalled: list[int] = []  # the handler only notes; the timer closes (never re-entrant)
+    previous: dict[int, Any] = {}
+    if stop_requested is None:
+        previous = {
+            s: signal.signal(s, lambda signum, _: signalled.append(signum)) for s in STOP_SIGNALS
+        }
+    should_stop = stop_requested if stop_requested is not None else (lambda: bool(signalled))
+    closing: list[bool] = []
+
+    def poll_stop() -> None:  # the timer also lets Python run its signal handlers while Qt waits
+        if should_stop() and not closing:
+            closing.append(True)
+            window.close()
+
+    wake = QTimer(window)
+    wake.timeout.connect(poll_stop)
+    wake.start(STOP_POLL_MS)
     try:
         started = _start(controller, window)
         window.show()
@@ -67,7 +94,8 @@ def run(controller: Controller, duration_s: float | None = None) -> int:
         window.shutdown()  # no-op if already closed; stops polling and the controller otherwise
         window.close()
         controller.stop()  # idempotent
-        signal.signal(signal.SIGINT, previous_sigint)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         sys.excepthook = previous_hook
     return int(code) if started else 1
 
