@@ -9,7 +9,8 @@
     comodo-live import --video GOPRO.mp4 --out recordings/<name> [--labels L.csv]  # embedded IMU
     comodo-live report recordings/<session>   # report.html: curves, confusion, timeline, health
 
-Exit status: 0 done, 2 a usage or input error (every subcommand), 141 stdout closed (a pipe).
+Exit status: 0 done, 2 a usage or input error (every subcommand), 141 stdout closed (a pipe),
+130 Ctrl+C before a session started (a session stops cleanly on signals: comodo_app.signals).
 """
 
 from __future__ import annotations
@@ -141,3 +142,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return quiet_broken_pipe()
+    except KeyboardInterrupt:  # Ctrl+C before a session took the signals over: nothing started
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -275,3 +275,16 @@ def test_shutdown_signals__a_hung_stop_is_ended_at_the_deadline(tmp_path: Path) 
     assert marker.is_file()
     assert "signal SIGTERM: stopping cleanly" in out and "SIGINT again" in out
     assert "forcing the exit" in out and "Traceback" not in out
+
+
+def test_main__ctrl_c_before_a_session_exits_130_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from comodo_app import main as entry
+
+    def interrupted(argv: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(entry.DISPATCH, "run", interrupted)
+    assert entry.main(["run", "--demo"]) == 130
+    assert "interrupted" in capsys.readouterr().err
