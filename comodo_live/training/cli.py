@@ -46,7 +46,13 @@ TEACHER_KWARGS: dict[str, dict[str, Any]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="app.py distill", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="app.py distill",
+        description=__doc__.split("\n")[0],
+        epilog="Over recorded sessions instead (data-parallel under torchrun): "
+        "'app.py distill --sessions DIR [DIR ...] --out RUN'; options: "
+        "'app.py distill --sessions x --help'.",
+    )
     parser.add_argument("--dataset", choices=DATASETS, default="utd-mhad")
     parser.add_argument("--teacher", choices=CLI_TEACHERS, default="efficientnet-lite0")
     parser.add_argument("--method", choices=("comodo", "infonce"), default="comodo")
