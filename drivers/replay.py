@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from comodo_live.recording.frameserver import FrameServer
 from comodo_live.recording.player import XdfPlayer
 
 
@@ -56,10 +57,12 @@ def main(argv: list[str] | None = None) -> int:
             f"source_id={track.source_id!r}",
             flush=True,
         )
-    if player.frame_server is not None:
+    server = player.frame_server
+    if server is not None:
+        origin = server.video.name if isinstance(server, FrameServer) else f"stream {server.track.name!r}"
         print(
-            f"serving frames of {player.frame_server.video.name} on frame bus "
-            f"{player.frame_server.source_id!r} (in-process consumers only)",
+            f"serving frames of {origin} on frame bus {server.source_id!r} "
+            "(in-process consumers only)",
             flush=True,
         )
     print(f"duration {player.duration_s:.2f} s at speed {args.speed}", flush=True)
