@@ -249,7 +249,7 @@ class TrainerConfig:
     ema_decay: float = field(default=0.99, metadata=_rng(0.0, 0.99999))
     replay_size: int = field(default=50_000, metadata=_rng(8, 1_000_000))
     min_pairs: int = field(default=128, metadata=_rng(2, 1_000_000))
-    replay_ratio: float = field(default=0.5, metadata=_rng(1e-3, 1000.0))
+    replay_ratio: float = field(default=1.0, metadata=_rng(1e-3, 1000.0))
     round_growth: float = field(default=1.0, metadata=_rng(0.0, 100.0))
     round_max_pairs: int = field(default=2048, metadata=_rng(2, 1_000_000))
     augment: bool = True
@@ -290,10 +290,11 @@ class PredictorConfig:
 
     Attributes:
         confidence_threshold: absolute floor of the "unknown" rule: a smoothed top probability
-            below max(confidence_threshold, unknown_chance_multiple / K) for K activities is
-            shown as "unknown", [0, 1].
-        unknown_chance_multiple: the "unknown" rule relative to chance 1/K (so it means the same
-            for 3 or 27 activities), unitless multiple of 1/K, >= 0.
+            below max(confidence_threshold, 1/K + unknown_margin × (1 - 1/K)) for K activities
+            is shown as "unknown", [0, 1].
+        unknown_margin: the "unknown" rule relative to chance: the fraction of the way from
+            chance 1/K to certainty 1 the smoothed top probability must reach, [0, 1) (0.3: 0.65
+            for K = 2, 0.44 for K = 5, 0.33 for K = 27); chosen on the validation folds.
         smoothing_alpha: weight of the newest probabilities in the exponential smoothing, (0, 1].
         min_windows_per_activity: labelled windows an activity needs for the linear head;
             fewer → prototype-anchor fallback.
@@ -310,7 +311,7 @@ class PredictorConfig:
     """
 
     confidence_threshold: float = field(default=0.0, metadata=_rng(0.0, 1.0))
-    unknown_chance_multiple: float = field(default=2.0, metadata=_rng(0.0, 1000.0))
+    unknown_margin: float = field(default=0.3, metadata=_rng(0.0, 0.99))
     smoothing_alpha: float = field(default=0.5, metadata=_rng(0.01, 1.0))
     min_windows_per_activity: int = field(default=4, metadata=_rng(1, 100_000))
     max_windows_per_activity: int = field(default=120, metadata=_rng(1, 100_000))
@@ -654,9 +655,6 @@ def load_config(
             raise ConfigError(
                 f"config file {str(path)!r} is not valid TOML: not UTF-8 text (a binary file?)"
             ) from exc
-        except OSError as exc:  # a folder, no permission, ...
-            reason = exc.strerror or type(exc).__name__
-            raise ConfigError(f"config file {str(path)!r} cannot be read: {reason}") from exc
         except OSError as exc:  # a folder, no permission, ...
             reason = exc.strerror or type(exc).__name__
             raise ConfigError(f"config file {str(path)!r} cannot be read: {reason}") from exc

@@ -393,16 +393,18 @@ def fit_head(
     )
 
 
-def unknown_threshold(k: int, floor: float, chance_multiple: float) -> float:
+def unknown_threshold(k: int, floor: float, margin: float) -> float:
     """The "unknown" rule for ``k`` activities: a smoothed top probability below
-    max(floor, chance_multiple / k) (capped at 1) is shown as ``"unknown"``.
+    max(floor, 1/k + margin × (1 - 1/k)) is shown as ``"unknown"``.
 
-    Relative to chance (1/k), so it means the same with 3 activities or 27; ``floor`` is an
-    absolute lower bound, [0, 1].
+    ``margin`` is the fraction of the way from chance (1/k) to certainty (1), [0, 1), so the
+    rule means the same with 2 activities or 27 (margin 0.3: 0.65 for k = 2, 0.44 for k = 5,
+    0.33 for k = 27); ``floor`` is an absolute lower bound, [0, 1].
     """
     if k < 1:
         return float(floor)
-    return float(min(1.0, max(floor, chance_multiple / k)))
+    chance = 1.0 / k
+    return float(max(floor, chance + margin * (1.0 - chance)))
 
 
 class Smoother:
@@ -413,23 +415,21 @@ class Smoother:
     Args:
         alpha: weight of the newest probabilities, (0, 1] (1 = no smoothing).
         threshold: below this smoothed confidence the label is ``"unknown"``, [0, 1] (an
-            absolute floor when ``chance_multiple`` is set).
-        chance_multiple: also ``"unknown"`` below ``chance_multiple / K`` for K activities
-            (:func:`unknown_threshold`), >= 0 (0: the fixed ``threshold`` alone).
+            absolute floor when ``margin`` is set).
+        margin: also ``"unknown"`` below 1/K + margin × (1 - 1/K) for K activities
+            (:func:`unknown_threshold`), [0, 1) (0: the fixed ``threshold`` alone).
     """
 
-    def __init__(
-        self, alpha: float = 0.5, threshold: float = 0.5, chance_multiple: float = 0.0
-    ) -> None:
+    def __init__(self, alpha: float = 0.5, threshold: float = 0.5, margin: float = 0.0) -> None:
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
         if not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
-        if not chance_multiple >= 0:
-            raise ValueError(f"chance_multiple must be >= 0, got {chance_multiple!r}")
+        if not 0 <= margin < 1:
+            raise ValueError(f"margin must be in [0, 1), got {margin!r}")
         self.alpha = float(alpha)
         self.threshold = float(threshold)
-        self.chance_multiple = float(chance_multiple)
+        self.margin = float(margin)
         self._state: dict[str, float] = {}
 
     def reset(self) -> None:
@@ -457,7 +457,11 @@ class Smoother:
             return Prediction(float(t), "unknown", 0.0, {}, source, latency_ms)
         label = max(self._state, key=self._state.__getitem__)
         confidence = self._state[label]
-        if confidence < unknown_threshold(len(self._state), self.threshold, self.chance_multiple):
+        if self.margin == 0:
+            limit = self.threshold
+        else:
+            limit = unknown_threshold(len(self._state), self.threshold, self.margin)
+        if confidence < limit:
             label = "unknown"
         return Prediction(float(t), label, float(confidence), dict(self._state), source, latency_ms)
 

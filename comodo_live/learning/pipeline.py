@@ -120,7 +120,7 @@ class Pipeline:
         self._teacher_smoother = Smoother(
             config.predictor.smoothing_alpha,
             config.predictor.confidence_threshold,
-            config.predictor.unknown_chance_multiple,
+            config.predictor.unknown_margin,
         )
         self._checkpoint_lock = threading.Lock()
         self._first_checkpoint_at = math.inf  # trainer step of the early first checkpoint

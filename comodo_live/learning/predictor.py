@@ -53,7 +53,7 @@ class PredictorWorker(Worker):
         self._wake = threading.Event()
         self._model: PredictorModel | None = None
         self._smoother = Smoother(
-            config.smoothing_alpha, config.confidence_threshold, config.unknown_chance_multiple
+            config.smoothing_alpha, config.confidence_threshold, config.unknown_margin
         )
         self.skipped = 0
         self.invalid = 0

@@ -87,7 +87,7 @@ def build_state(
             unknown_threshold=unknown_threshold(  # the rule for this head's K, as exported
                 len(head.activities),
                 config.predictor.confidence_threshold,
-                config.predictor.unknown_chance_multiple,
+                config.predictor.unknown_margin,
             ),
             smoothing_alpha=config.predictor.smoothing_alpha,
         ).to_dict()

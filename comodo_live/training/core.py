@@ -74,7 +74,7 @@ class Recipe:
     ema_decay: float = 0.99
     max_grad_norm: float = 10.0
     divergence_norm: float = 1e4
-    replay_ratio: float = 0.5
+    replay_ratio: float = 1.0
     round_min_pairs: int = 128
     round_growth: float = 1.0
     round_max_pairs: int = 2048

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from comodo_live.config import AppConfig
+from comodo_live.head import Smoother, unknown_threshold
 from comodo_live.learning.guard import StudentGuard, compare_students, group_folds
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pair_store import PairStore
@@ -130,3 +131,17 @@ def test_guard__shuffled_teacher_never_served_below_start(config: AppConfig) -> 
         )
         assert check.gain_points is not None
         assert check.gain_points >= -max(verdict.noise_points, worker.guard.min_margin_points)
+
+
+@pytest.mark.parametrize(("k", "expected"), [(2, 0.65), (5, 0.44), (27, 1 / 27 + 0.3 * 26 / 27)])
+def test_unknown_rule__is_relative_to_chance(k: int, expected: float) -> None:
+    """Readable predictions: "unknown" means the same for 2 or 27 activities."""
+    assert unknown_threshold(k, 0.0, 0.3) == pytest.approx(expected)
+    assert unknown_threshold(k, 0.9, 0.3) == pytest.approx(0.9)  # the absolute floor
+    names = [f"a{i}" for i in range(k)]
+    smoother = Smoother(alpha=1.0, threshold=0.0, margin=0.3)
+    just_below = dict.fromkeys(names, (1 - expected + 0.01) / (k - 1)) | {"a0": expected - 0.01}
+    assert smoother(just_below, 0.0).label == "unknown"
+    smoother.reset()
+    above = dict.fromkeys(names, (1 - expected - 0.01) / (k - 1)) | {"a0": expected + 0.01}
+    assert smoother(above, 0.0).label == "a0"
