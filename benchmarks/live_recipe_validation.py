@@ -39,18 +39,21 @@ from comodo_live.learning.trainer import TrainerWorker
 
 OUT = Path(__file__).resolve().parent / "results" / "live_recipe_validation.json"
 SMALL = {"student.width": 32, "student.embed_dim": 128, "student.proj_hidden": 512}
+R05 = {"trainer.replay_ratio": 0.5}
 CANDIDATES: dict[str, dict[str, Any]] = {
     "untrained": {},
     "untrained_small": SMALL,
     "default": {},
-    "aug_off": {"trainer.augment": False},
-    "small_student": SMALL,
-    "ratio_0.25": {"trainer.replay_ratio": 0.25},
+    "ratio_0.5": R05,
     "ratio_1": {"trainer.replay_ratio": 1.0},
+    "aug_off": {**R05, "trainer.augment": False},
+    "small_student": {**R05, **SMALL},
+    # one round over the whole session at its end (the offline recipe's single cosine)
+    "single_round": {**R05, "trainer.min_pairs": 50_000, "trainer.round_max_pairs": 50_000},
     "fixed_rounds": {"trainer.round_growth": 0.0},
     "stats_10": {"trainer.imu_stats_windows": 10},
 }
-THRESHOLD_MULTIPLES = (0.0, 1.0, 1.5, 2.0, 3.0, 4.0)
+THRESHOLD_MULTIPLES = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 13.5)
 
 
 def session_order(data: dict[str, np.ndarray], subjects: list[int]) -> np.ndarray:
