@@ -10,6 +10,12 @@ from typing import Any
 FAST_START: dict[str, Any] = {
     "source.mode": "demo",
     "trainer.min_pairs": 4,
+    "trainer.imu_stats_windows": 4,
+    "trainer.replay_ratio": 4.0,
+    # The previous, smaller live student: export and parity stay quick on a loaded 2-core box.
+    "student.width": 32,
+    "student.embed_dim": 128,
+    "student.proj_hidden": 512,
     "teacher.stats_warmup_clips": 2,
     "trainer.publish_every_s": 1.0,
 }
