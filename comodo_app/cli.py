@@ -208,6 +208,12 @@ def replay_labels_problem(config: AppConfig) -> str | None:
     return None
 
 
+LAN_WARNING = (
+    "--lsl-lan: LSL discovery opened to the local network; the session's streams (IMU, markers, "
+    "frame index) are visible to every machine on the LAN, without authentication or encryption"
+)
+
+
 def open_lsl_to_lan(config: AppConfig) -> Path:
     """``--lsl-lan``: write a LAN-scoped liblsl config under ``session.root`` and point
     ``LSLAPICFG`` at it. Must run before pylsl is imported (``app.py`` and this module import
@@ -219,13 +225,7 @@ def open_lsl_to_lan(config: AppConfig) -> Path:
     from comodo_live.lslconfig import use_lan_config
 
     path = use_lan_config(Path(config.session.root))
-    print(
-        f"warning: --lsl-lan: LSL discovery opened to the local network ({path}); the session's "
-        "streams (IMU, markers, frame index) become visible to every machine on the LAN, "
-        "without authentication or encryption",
-        file=sys.stderr,
-        flush=True,
-    )
+    print(f"warning: {LAN_WARNING} (config: {path})", file=sys.stderr, flush=True)
     return path
 
 
@@ -396,13 +396,15 @@ def main(argv: list[str] | None = None) -> int:
 def _run_window(controller: Controller, args: argparse.Namespace) -> int:
     from gui.app import run  # the window (Qt): imported only without --headless
 
+    warnings = [LAN_WARNING] if args.lsl_lan else []
+
     stop = ShutdownSignals(emergency=close_video_of(controller)).install()
     try:  # the window closes (and stops the session) on the first signal; see comodo_app.signals
         if args.camera_off_after is None:
-            code = int(run(controller, args.duration, lambda: stop.requested))
+            code = int(run(controller, args.duration, lambda: stop.requested, warnings))
         else:
             with _CameraOffLater(controller, args.camera_off_after):  # joined on return
-                code = int(run(controller, args.duration, lambda: stop.requested))
+                code = int(run(controller, args.duration, lambda: stop.requested, warnings))
     finally:
         stop.close()
     return stop.finish(code)  # after a signal: exits now (the session is stopped and saved)

@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -32,6 +32,7 @@ def run(
     controller: Controller,
     duration_s: float | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    warnings: Sequence[str] = (),
 ) -> int:
     """Open the window on ``controller``, start it, and run the Qt event loop.
 
@@ -45,6 +46,8 @@ def run(
             :class:`comodo_app.signals.ShutdownSignals`, which owns the signals). None: SIGINT,
             SIGTERM and SIGHUP close the window here (any number of them: one close), and
             their handlers are given back on return.
+        warnings: start-up warnings of the app (e.g. ``--lsl-lan``: streams visible on the LAN),
+            shown in the window's log pane and status bar, not only on stderr.
 
     Returns:
         The process exit code: 0 on a normal close, 1 if the engine failed to start (the window
@@ -55,6 +58,9 @@ def run(
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("comodo-live")
     window = MainWindow(controller)
+    for warning in warnings:
+        window.log_pane.log("warning", warning)
+        window.status_bar.showMessage(f"warning: {warning}")
 
     def excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         # A bug in a slot is reported in the window instead of aborting the process.

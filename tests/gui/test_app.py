@@ -78,3 +78,19 @@ def test_run__engine_start_failure_is_shown_not_raised(qapp, tmp_path, monkeypat
         assert run(controller, duration_s=1.5) == 1
     assert "the engine failed to start" in caplog.text and "missing.xdf" in caplog.text
     assert not controller.running
+
+
+def test_run__startup_warnings_show_in_the_window(qapp, tmp_path, monkeypatch) -> None:
+    import gui.app as app_module
+
+    windows: list[app_module.MainWindow] = []
+
+    class Recorded(app_module.MainWindow):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            windows.append(self)
+
+    monkeypatch.setattr(app_module, "MainWindow", Recorded)
+    warning = "--lsl-lan: LSL discovery opened to the local network"
+    assert run(demo_controller(tmp_path), duration_s=2.0, warnings=[warning]) == 0
+    assert windows and any(f"[warning] {warning}" in line for line in windows[0].log_pane.lines)
