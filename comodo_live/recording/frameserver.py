@@ -15,15 +15,15 @@ import cv2
 import numpy as np
 import pylsl
 
+from comodo_live.recording.bus_server import BusFrameServer
 from comodo_live.recording.track import Track
 from comodo_live.recording.xdfmeta import desc_text
 from comodo_live.streams.frames import drop_frame_bus, frame_bus
-from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
 
-class FrameServer(Worker):
+class FrameServer(BusFrameServer):
     """Decodes the videos and publishes each frame when its frame-index sample is due.
 
     A :class:`~comodo_live.worker.Worker` owned by the player: :meth:`start_at` starts the
@@ -77,17 +77,6 @@ class FrameServer(Worker):
         self._capture: cv2.VideoCapture | None = None
         self._capture_path: Path | None = None
         self._position = 0  # index of the next frame the capture returns
-
-    def set_camera(self, on: bool) -> None:
-        self._camera_on = on
-        if not on:
-            self.bus.clear()
-
-    def start_at(self, t0: float, camera_on: bool) -> FrameServer:
-        """Start serving a replay whose first pass begins at LSL time ``t0``."""
-        self._t0 = float(t0)
-        self._camera_on = camera_on
-        return self.start()
 
     def _open(self) -> None:
         self.bus = frame_bus(self.source_id)  # registered again after a stop()

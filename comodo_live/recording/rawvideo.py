@@ -29,9 +29,9 @@ import cv2
 import numpy as np
 import pylsl
 
+from comodo_live.recording.bus_server import BusFrameServer
 from comodo_live.recording.track import Track
 from comodo_live.streams.frames import drop_frame_bus, frame_bus
-from comodo_live.worker import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def track_spec(track: Track) -> RawVideoSpec | None:
         return None
 
 
-class RawFrameServer(Worker):
+class RawFrameServer(BusFrameServer):
     """Publishes a raw video track's frames on the local frame bus when each one is due.
 
     The raw-video twin of :class:`~comodo_live.recording.frameserver.FrameServer` (same
@@ -227,17 +227,6 @@ class RawFrameServer(Worker):
         self.published = 0
         self.skipped_late = 0
         self.decode_errors = 0
-
-    def set_camera(self, on: bool) -> None:
-        self._camera_on = on
-        if not on:
-            self.bus.clear()
-
-    def start_at(self, t0: float, camera_on: bool) -> RawFrameServer:
-        """Start serving a replay whose first pass begins at LSL time ``t0``."""
-        self._t0 = float(t0)
-        self._camera_on = camera_on
-        return self.start()
 
     def _open(self) -> None:
         self.bus = frame_bus(self.source_id)
