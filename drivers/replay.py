@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="S",
         help="stop after S seconds (0 = at the end, or never with --loop)",
     )
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # "--suffix -x": argparse would take "-x" for an option; a suffix may start with a dash.
+    for i in range(len(argv) - 1):
+        if argv[i] == "--suffix":
+            argv[i : i + 2] = [f"--suffix={argv[i + 1]}"]
+            break
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -51,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if not any(len(track) for track in player.tracks):
+        print(
+            f"warning: {args.session} holds no samples ({len(player.tracks)} stream header(s)): "
+            "nothing to replay",
+            file=sys.stderr,
+            flush=True,
+        )
     for track in player.tracks:
         print(
             f"{track.name!r} type={track.type!r} samples={len(track)} "

@@ -37,6 +37,31 @@ from comodo_live.worker import Worker
 logger = logging.getLogger(__name__)
 
 
+MAX_CLOCK_GAP_S = 3600.0  # a silence longer than this between streams means two clocks
+
+
+def check_one_clock(spans: list[tuple[float, float]], path: Path) -> None:
+    """Refuse a file whose streams were stamped on different clocks.
+
+    Args:
+        spans: (first, last) time stamp of each stream with samples, seconds.
+        path: the file, for the message.
+
+    Raises:
+        ValueError: the streams' time ranges are separated by more than
+            :data:`MAX_CLOCK_GAP_S` (replaying them on one schedule would wait that long).
+    """
+    reach = None
+    for first, last in sorted(spans):
+        if reach is not None and first - reach > MAX_CLOCK_GAP_S:
+            raise ValueError(
+                f"{path}: its streams use different clocks (one starts {first - reach:,.0f} s "
+                f"after another ends, more than {MAX_CLOCK_GAP_S:.0f} s); a replay needs streams "
+                "stamped on one clock (e.g. LSL's local_clock, as LabRecorder writes them)"
+            )
+        reach = last if reach is None else max(reach, last)
+
+
 class XdfPlayer(Worker):
     """Replays an XDF file (or session folder) as LSL outlets; one thread, plus one for frames.
 
@@ -80,7 +105,13 @@ class XdfPlayer(Worker):
             source_id_suffix if source_id_suffix is not None else f"-replay-{uuid.uuid4().hex[:8]}"
         )
         streams, headers = load_session_xdf(self.xdf_path)  # ValueError: unreadable, in words
-        firsts = [float(s["time_stamps"][0]) for s in streams if len(s["time_stamps"])]
+        spans = [
+            (float(s["time_stamps"][0]), float(s["time_stamps"][-1]))
+            for s in streams
+            if len(s["time_stamps"])
+        ]
+        check_one_clock(spans, self.xdf_path)
+        firsts = [first for first, _ in spans]
         t_first = min(firsts) if firsts else 0.0
         self.tracks: list[Track] = []
         for k, stream in enumerate(streams):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +8,7 @@ import pylsl
 import pytest
 import pyxdf
 
-from comodo_live.recording.player import XdfPlayer
+from comodo_live.recording.player import XdfPlayer, check_one_clock
 from comodo_live.recording.recorder import SessionRecorder, footer_count
 from comodo_live.streams.reader import StreamReader
 from drivers import replay
@@ -184,3 +185,33 @@ def test_replay_cli__plays_a_file(shared_data: Path, capsys: pytest.CaptureFixtu
     assert replay.main([str(shared_data / "xdf" / "minimal.xdf"), "--speed", "4"]) == 0
     out = capsys.readouterr().out
     assert "'SendDataC' type='EEG' samples=9" in out and "pushed 18 samples" in out
+
+
+def test_check_one_clock__refuses_streams_on_different_clocks(tmp_path: Path) -> None:
+    check_one_clock([(10.0, 600.0), (12.0, 590.0), (300.0, 900.0)], tmp_path / "ok.xdf")
+    check_one_clock([], tmp_path / "empty.xdf")
+    with pytest.raises(ValueError, match=r"different clocks \(one starts 843,180 s after"):
+        check_one_clock([(100.0, 700.0), (843_880.0, 844_480.0)], tmp_path / "two.xdf")
+
+
+def test_replay_cli__warns_about_a_file_without_streams(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The smallest XDF another tool can write: the magic and a FileHeader chunk, no stream.
+    header = b'<?xml version="1.0"?><info><version>1.0</version></info>'
+    body = struct.pack("<H", 1) + header  # chunk tag 1: FileHeader
+    path = tmp_path / "no_streams.xdf"
+    path.write_bytes(b"XDF:" + bytes([4]) + struct.pack("<I", len(body)) + body)
+    assert replay.main([str(path), "--speed", "4"]) == 0
+    captured = capsys.readouterr()
+    assert "holds no samples (0 stream header(s)): nothing to replay" in captured.err
+
+
+def test_replay_cli__takes_a_suffix_that_starts_with_a_dash(
+    shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert replay.main([str(shared_data / "xdf" / "minimal.xdf"), "--suffix", "-x"]) == 0
+    out = capsys.readouterr().out
+    assert "source_id='" in out and all(
+        line.endswith("-x'") for line in out.splitlines() if "source_id=" in line
+    )
