@@ -74,13 +74,19 @@ def cached_features(
     features = np.asarray(compute(), dtype=np.float32)
     if features.ndim != 2:
         raise ValueError(f"compute() must return (n, D) features, got shape {features.shape}")
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".npy.tmp")
+    save_npy_atomic(entry, features)
+    return features
+
+
+def save_npy_atomic(entry: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``entry`` (.npy, no pickle) via a temp file and a rename: a reader never
+    sees a half-written cache entry, and a failed write leaves no temp behind."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".npy.tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.save(handle, features, allow_pickle=False)
+            np.save(handle, array, allow_pickle=False)
         os.replace(tmp, entry)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return features

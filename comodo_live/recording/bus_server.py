@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+import pylsl
+
 from comodo_live.streams.frames import FrameBus
 from comodo_live.worker import Worker
 
@@ -31,3 +33,12 @@ class BusFrameServer(Worker):
         self._t0 = float(t0)
         self._camera_on = camera_on
         return self.start()
+
+    def _wait_until(self, due: float) -> bool:
+        """Sleep until LSL time ``due``; False if stopped."""
+        while not self._stop_event.is_set():
+            delay = due - pylsl.local_clock()
+            if delay <= 0:
+                return True
+            self._stop_event.wait(min(delay, 0.05))
+        return False

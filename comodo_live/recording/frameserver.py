@@ -88,15 +88,6 @@ class FrameServer(BusFrameServer):
         self.bus.clear()
         drop_frame_bus(self.source_id)
 
-    def _wait_until(self, due: float) -> bool:
-        """Sleep until LSL time ``due``; False if stopped."""
-        while not self._stop_event.is_set():
-            delay = due - pylsl.local_clock()
-            if delay <= 0:
-                return True
-            self._stop_event.wait(min(delay, 0.05))
-        return False
-
     def _capture_of(self, path: Path) -> cv2.VideoCapture:
         if self._capture_path != path or self._capture is None:
             if self._capture is not None:

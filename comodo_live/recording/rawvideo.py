@@ -235,14 +235,6 @@ class RawFrameServer(BusFrameServer):
         self.bus.clear()
         drop_frame_bus(self.source_id)
 
-    def _wait_until(self, due: float) -> bool:
-        while not self._stop_event.is_set():
-            delay = due - pylsl.local_clock()
-            if delay <= 0:
-                return True
-            self._stop_event.wait(min(delay, 0.05))
-        return False
-
     def _loop(self) -> None:
         pass_t0 = self._t0
         offsets = self.track.offsets.tolist()

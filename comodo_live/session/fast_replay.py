@@ -29,9 +29,7 @@ import hashlib
 import json
 import logging
 import math
-import os
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
@@ -43,6 +41,7 @@ import numpy as np
 import torch
 
 from comodo_live.config import AppConfig
+from comodo_live.data.feature_cache import save_npy_atomic
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pipeline import Pipeline
 from comodo_live.learning.predictions import PredictionBoard
@@ -354,15 +353,7 @@ class CachedTeacher(Teacher):
         return torch.stack(out)  # (B, F)
 
     def _store(self, entry: Path, features: np.ndarray) -> None:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".npy.tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.save(handle, features, allow_pickle=False)
-            os.replace(tmp, entry)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_npy_atomic(entry, features)
 
 
 # --- the lockstep driver -------------------------------------------------------------------------
