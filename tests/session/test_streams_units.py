@@ -55,10 +55,18 @@ class _Publisher:
         self._thread = threading.Thread(target=self._push, name="test-other-imu")
 
     def _push(self) -> None:
+        # samples on a regular 100 Hz clock, however late this thread wakes on a loaded machine
+        # (stamping each chunk "now" left holes that the reader rightly reports as gaps)
+        sent, start = 0, pylsl.local_clock()
         while not self._stop.wait(0.05):
-            now = pylsl.local_clock()
+            due = int((pylsl.local_clock() - start) * 100.0)
+            if due <= sent:
+                continue
+            stamps = start + np.arange(sent, due) / 100.0
             for outlet, sample in self.pushes:
-                outlet.push_chunk(np.tile(np.float32(sample), (5, 1)), now)
+                chunk = np.tile(np.float32(sample), (len(stamps), 1))
+                outlet.push_chunk(chunk, stamps.tolist())
+            sent = due
 
     def __enter__(self) -> _Publisher:
         self._thread.start()
