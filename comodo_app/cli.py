@@ -232,7 +232,7 @@ def open_lsl_to_lan(config: AppConfig) -> Path:
 def status_line(elapsed_s: float, snap: EngineSnapshot) -> str:
     """One human-readable line of the engine's state."""
     train = snap.train
-    learning = "waiting for pairs"
+    learning = snap.waiting or "waiting for pairs"
     if train is not None:
         learning = f"step {train.step}, {train.steps_per_s:4.1f} steps/s, loss {train.loss:.3f}, queue {train.queue_fill:.0%}"
     prediction = "-"

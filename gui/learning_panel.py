@@ -101,6 +101,8 @@ class LearningPanel(QGroupBox):
         self._set("skipped clips", str(snap.teacher_skipped))
         self._set("teacher duty", f"{100 * snap.teacher_duty:.0f}%")
         train = snap.train
+        if train is None and snap.waiting:
+            self._set("step", snap.waiting)  # e.g. "waiting for IMU statistics (37/240 windows)"
         if train is not None:
             self._set("step", str(train.step))
             self._set("steps/s", f"{train.steps_per_s:.1f}")

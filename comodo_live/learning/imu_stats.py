@@ -41,6 +41,11 @@ class ChannelStats:
     def ready(self) -> bool:
         return self._mean is not None
 
+    @property
+    def seen(self) -> int:
+        """Valid windows folded in so far (``windows`` once ready)."""
+        return self._seen
+
     def observe(self, data: np.ndarray) -> None:
         """Fold in one (C, N) window (ignored once ready, or when not finite)."""
         if self.ready or data.ndim != 2 or data.shape[0] != self.channels:

@@ -17,12 +17,13 @@ import logging
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from comodo_live.config import AppConfig
+from comodo_live.config import AppConfig, TrainerConfig
 from comodo_live.head import Smoother
 from comodo_live.imu_quality import window_problem
 from comodo_live.learning import state as session_state
@@ -60,6 +61,18 @@ def build_student(config: AppConfig) -> ImuStudent:
         kernel_size=s.kernel_size,
         seed=s.seed,
     )
+
+
+def trainer_config(config: AppConfig) -> TrainerConfig:
+    """The trainer's settings for this session: on the synthetic demo, the IMU channel statistics
+    come from at most one pass through the demo script (every scripted activity once; 120 windows
+    for 5 × 12 s at hop 0.5 s) so that training starts within a demo's first minute, not after
+    the 2 minutes a real session waits for (``trainer.imu_stats_windows``)."""
+    if config.source.mode != "demo":
+        return config.trainer
+    script_s = len(config.demo.activities) * config.demo.segment_s
+    cycle = max(1, math.ceil(script_s / config.window.hop_s))
+    return replace(config.trainer, imu_stats_windows=min(config.trainer.imu_stats_windows, cycle))
 
 
 class Pipeline:
@@ -102,7 +115,7 @@ class Pipeline:
             config.teacher.embed_dim,
         )
         self.trainer = TrainerWorker(
-            config.trainer,
+            trainer_config(config),
             self.student,
             self.replay,
             self._periodic_checkpoint,
@@ -168,6 +181,7 @@ class Pipeline:
             distillation_gain_points=verdict.gain_points,
             distillation_gain_windows=verdict.windows,
             serving=verdict.serving,
+            waiting=trainer.waiting(),
         )
 
     # --- lifecycle ----------------------------------------------------------------------------

@@ -45,6 +45,8 @@ class PipelineStats:
         distillation_gain_points: that gain in percentage points (None without labels).
         distillation_gain_windows: labelled windows it was measured on.
         serving: ``"distilled"`` or ``"starting"`` (the guard rolled the student back).
+        waiting: why training has not started, in words (``"waiting for IMU statistics (37/240
+            windows)"``), "" once it trains.
     """
 
     step: int
@@ -66,6 +68,7 @@ class PipelineStats:
     distillation_gain_points: float | None = None
     distillation_gain_windows: int = 0
     serving: str = "distilled"
+    waiting: str = ""
 
     @property
     def loss(self) -> float:

@@ -232,6 +232,14 @@ class TrainerWorker(Worker):
         flush, self._flush = self._flush, False
         return self.schedule.maybe_start(self.step, self.replay.added, flush)
 
+    def waiting(self) -> str:
+        """Why training has not started, in words ("" once it can train)."""
+        if not self.imu_stats.applied:
+            return f"waiting for IMU statistics ({self.imu_stats.seen}/{self.imu_stats.windows} windows)"
+        if len(self.replay) < 2:
+            return f"waiting for pairs ({len(self.replay)}/2)"
+        return ""
+
     def ready(self) -> bool:
         """Channel statistics applied (applying them if they just became ready) and >= 2 pairs."""
         if self.imu_stats.ready and not self.imu_stats.applied:

@@ -129,6 +129,7 @@ class EngineSnapshot:
             student on the labelled windows; personalise_result: summary of the last one.
         distillation_gain: the student guard's figure ("distillation gain on your labels:
             +x points (n windows)" or "... no labels yet"), "" while the engine is stopped.
+        waiting: why learning has not started, in words ("" once it trains or when stopped).
         imu_warnings: bad IMU data seen in the last few seconds, in words
             (:mod:`comodo_live.imu_quality`: NaN/Inf, out of range, constant, future timestamps).
     """
@@ -156,4 +157,5 @@ class EngineSnapshot:
     personalise_progress: float | None = None
     personalise_result: str | None = None
     distillation_gain: str = ""
+    waiting: str = ""
     imu_warnings: tuple[str, ...] = ()

@@ -80,6 +80,7 @@ def build_snapshot(
         personalise_progress=session.personalise_progress,
         personalise_result=session.personalise_result,
         distillation_gain=pipeline.distillation_gain if pipeline is not None else "",
+        waiting=pipeline.waiting if pipeline is not None else "",
     )
 
 
@@ -126,6 +127,7 @@ def metrics_line(
             distillation_gain_points=pipeline.distillation_gain_points,
             distillation_gain_windows=pipeline.distillation_gain_windows,
             serving=pipeline.serving,
+            waiting=pipeline.waiting,
         )
     if streams is not None:
         record["streams"] = [stream_health_record(s) for s in streams.streams]

@@ -139,3 +139,16 @@ def test_pipeline__first_checkpoint_comes_early(tmp_path: Path, config: AppConfi
         assert load_state(checkpoint)["step"] >= FIRST_CHECKPOINT_STEPS
     finally:
         pipeline.stop()
+
+
+def test_trainer_config__demo_gathers_channel_statistics_over_one_pass_of_its_script() -> None:
+    from comodo_live.config import load_config
+    from comodo_live.learning.pipeline import trainer_config
+
+    live = load_config(overrides={"source.mode": "live"})
+    assert trainer_config(live).imu_stats_windows == live.trainer.imu_stats_windows == 240
+    demo = load_config(overrides={"source.mode": "demo"})
+    # 5 activities × 12 s at hop 0.5 s: every scripted activity once, training within a minute
+    assert trainer_config(demo).imu_stats_windows == 120
+    short = load_config(overrides={"source.mode": "demo", "trainer.imu_stats_windows": 30})
+    assert trainer_config(short).imu_stats_windows == 30  # a smaller setting is kept

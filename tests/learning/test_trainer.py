@@ -143,3 +143,22 @@ def test_trainer__step_until_budget_is_deterministic_and_tied_to_pairs(config: A
     assert a.step_until_budget() == 0
     c = _stream(config, seed=4)
     assert any(not torch.equal(c.ema.state_dict()[k], v) for k, v in a.ema.state_dict().items())
+
+
+def test_trainer__says_in_words_why_it_does_not_train_yet(config: AppConfig) -> None:
+    student = build_student(config)
+    replay = PairStore(8, 6, config.window.samples, config.teacher.embed_dim)
+    trainer = TrainerWorker(config.trainer, student, replay, seed=0)
+    needed = config.trainer.imu_stats_windows
+    assert trainer.waiting() == f"waiting for IMU statistics (0/{needed} windows)"
+    trainer.imu_stats.observe(np.ones((6, 4), np.float32))
+    assert trainer.waiting() == f"waiting for IMU statistics (1/{needed} windows)"
+    for _ in range(needed):
+        trainer.imu_stats.observe(np.ones((6, 4), np.float32))
+    assert not trainer.ready()  # applies the statistics; no pairs yet
+    assert trainer.waiting() == "waiting for pairs (0/2)"
+    for _ in range(2):
+        replay.add(
+            np.ones((6, config.window.samples), np.float32), np.eye(config.teacher.embed_dim)[0]
+        )
+    assert trainer.ready() and trainer.waiting() == ""
