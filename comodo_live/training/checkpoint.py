@@ -10,6 +10,13 @@ file (mode 0600) next to the destination, fsynced and renamed over it. A full di
 other write error) removes the temp file, keeps the previous checkpoint and raises
 :class:`CheckpointWriteError` with a message in words ("no space left on <folder>"). Temp files
 left by a killed process (``.<name>.*.tmp``) are removed by :func:`clean_stale_temps`.
+
+Reads bound sizes before torch allocates anything (:func:`check_archive`): a checkpoint is a
+regular file (no symlink), a zip whose entries are all stored uncompressed (torch writes them so)
+and together at most ``max_bytes``. A 2 MB file whose deflated entry expands to 2 GiB of
+zeros otherwise costs 2.3 GB of RSS in ``torch.load``; storages whose declared size exceeds
+their record are refused by torch itself. Then ``torch.load(weights_only=True, mmap=True)``:
+tensors map the file instead of being copied into memory.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ import contextlib
 import errno
 import io
 import os
+import stat
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +36,10 @@ import torch
 
 FORMAT_MARKER = "comodo-live-checkpoint"
 FORMAT_VERSION = 1
+# Largest total of a checkpoint's zip entries that is read. A default-config session checkpoint
+# measured 8-20 MB; its growing part, the replay store, is ~1.5 KB a pair (float16), 73 MB at the
+# default trainer.replay_size of 50,000: 1 GiB leaves room for ~700,000 pairs.
+MAX_CHECKPOINT_BYTES = 1 << 30
 
 
 class CheckpointError(Exception):
@@ -164,30 +177,110 @@ def _remove(temp_name: str | None) -> None:
             os.unlink(temp_name)
 
 
-def load_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]:
+def check_archive(path: str | Path, max_bytes: int = MAX_CHECKPOINT_BYTES) -> int:
+    """Refuse a torch file that could make ``torch.load`` allocate more than ``max_bytes``.
+
+    Reads only the zip's central directory: nothing is decompressed or allocated by size.
+
+    Args:
+        path: a torch zip archive (``torch.save``'s format).
+        max_bytes: the most bytes all entries may hold together, > 0.
+
+    Returns:
+        The entries' total size in bytes.
+
+    Raises:
+        CheckpointError: missing, a symlink or not a regular file, not a zip, an entry that is
+            compressed or whose sizes disagree, or entries above ``max_bytes`` in total. The
+            message names the path, the size found and the limit.
+    """
+    if max_bytes <= 0:
+        raise ValueError(f"max_bytes must be > 0, got {max_bytes}")
+    path = Path(path)
+    try:
+        info = path.lstat()
+    except OSError as exc:
+        raise CheckpointError(f"checkpoint {path} cannot be read: {exc.strerror or exc}") from exc
+    if stat.S_ISLNK(info.st_mode):
+        raise CheckpointError(
+            f"checkpoint {path} is a symbolic link; refused (give the file itself)"
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise CheckpointError(f"checkpoint {path} is not a regular file; refused")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt, truncated or not a torch zip archive ({exc}); refused"
+        ) from exc
+    total = 0
+    for entry in entries:
+        if entry.compress_type != zipfile.ZIP_STORED:
+            raise CheckpointError(
+                f"checkpoint {path} has a compressed entry {entry.filename!r} "
+                f"({entry.compress_size} bytes expanding to {entry.file_size}); torch writes "
+                "entries uncompressed, so this file is refused"
+            )
+        if entry.compress_size != entry.file_size:
+            raise CheckpointError(
+                f"checkpoint {path} entry {entry.filename!r} declares {entry.file_size} bytes "
+                f"but stores {entry.compress_size}; refused as corrupt"
+            )
+        total += entry.file_size
+    if total > max_bytes:
+        raise CheckpointError(
+            f"checkpoint {path} holds {total} bytes, above the limit of {max_bytes} bytes; refused"
+        )
+    if total > info.st_size:
+        raise CheckpointError(
+            f"checkpoint {path} declares {total} bytes of entries in a {info.st_size}-byte file; "
+            "refused as corrupt"
+        )
+    return total
+
+
+def load_torch_file(path: str | Path, max_bytes: int = MAX_CHECKPOINT_BYTES) -> Any:
+    """``torch.load`` of an untrusted file, sizes bounded first (:func:`check_archive`).
+
+    Loads with ``weights_only=True`` (no foreign code) and ``mmap=True`` (tensors map the
+    file, nothing is copied by declared size) onto the CPU.
+
+    Raises:
+        CheckpointError: refused by :func:`check_archive`, or torch could not read it.
+    """
+    check_archive(path, max_bytes)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # any failure to unpickle an untrusted file means "not ours/corrupt"
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise CheckpointError(
+            f"checkpoint {path} is corrupt, truncated or not a safe torch file: "
+            f"{type(exc).__name__}: {reason}"
+        ) from exc
+
+
+def load_checkpoint(
+    path: str | Path, kind: str | None = None, max_bytes: int = MAX_CHECKPOINT_BYTES
+) -> dict[str, Any]:
     """Load a checkpoint's ``state`` with ``weights_only=True``.
 
     Args:
         path: checkpoint file.
         kind: expected kind; None accepts any comodo-live checkpoint.
+        max_bytes: size bound checked before loading (:func:`check_archive`).
 
     Raises:
-        CheckpointError: missing, unreadable/corrupt, foreign (not a comodo-live checkpoint),
-            newer format version, or a different kind. The message names the path and what
-            was expected.
+        CheckpointError: missing, refused by :func:`check_archive` (symlink, compressed or
+            oversized), unreadable/corrupt, foreign (not a comodo-live checkpoint), newer
+            format version, or a different kind. The message names the path and what was
+            expected.
     """
     path = Path(path)
     expected = f"a comodo-live checkpoint{f' of kind {kind!r}' if kind else ''}"
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise CheckpointError(f"checkpoint {path} does not exist (expected {expected})")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # any failure to unpickle an untrusted file means "not ours/corrupt"
-        reason = (str(exc).strip().splitlines() or [""])[0][:200]
-        raise CheckpointError(
-            f"checkpoint {path} is corrupt, truncated or not a safe torch file "
-            f"(expected {expected}): {type(exc).__name__}: {reason}"
-        ) from exc
+    payload = load_torch_file(path, max_bytes)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_MARKER:
         raise CheckpointError(f"{path} is a foreign file, not {expected}")
     version = payload.get("version")

@@ -47,6 +47,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from comodo_live.config import AppConfig, ConfigError, dump_toml, load_config
+from comodo_live.training.checkpoint import CheckpointError, load_torch_file
 from comodo_live.training.sessions import SessionPairs, cached_pairs
 
 DEFAULT_EPOCHS = 30
@@ -219,7 +220,12 @@ def train(
     losses: list[float] = []
     start_epoch = 0
     if state_path.is_file():
-        saved = torch.load(state_path, map_location="cpu", weights_only=False)
+        try:  # bounded, weights-only: the run folder is the user's, its file untrusted
+            saved = load_torch_file(state_path)
+        except CheckpointError as exc:
+            raise SystemExit(f"cannot resume: {exc}") from None
+        if not isinstance(saved, dict):
+            raise SystemExit(f"cannot resume: {state_path} is not a distillation state")
         same = (saved.get("total"), saved.get("world"), saved.get("seed"), saved.get("pairs"))
         if same == (total, rank.world, settings.seed, pairs):  # the same run, interrupted
             _load_core(core, saved)
