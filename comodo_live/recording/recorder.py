@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -50,6 +51,14 @@ def footer_count(path: Path, tail_bytes: int = 4_000_000) -> int:
     with path.open("rb") as f:
         f.seek(max(0, size - tail_bytes))
         return f.read().count(b"<sample_count>")
+
+
+def _disk_full(folder: Path, below_bytes: int = 2**20) -> bool:
+    """True when the volume holding ``folder`` has less than ``below_bytes`` free."""
+    try:
+        return shutil.disk_usage(folder).free < below_bytes
+    except OSError:
+        return False
 
 
 class _OutputPump(Worker):
@@ -234,6 +243,11 @@ class SessionRecorder(StartStop):
             return self.path
         self.request_stop()
         if not self.wait(timeout_s):
+            if _disk_full(self.path.parent):
+                raise RecorderError(
+                    f"recording {self.path} was not finalised: no space left on "
+                    f"{self.path.parent} (pyxdf loads it up to where the disk filled)"
+                )
             raise RecorderError(f"recording {self.path} was not finalised; output: {self._tail()}")
         return self.path
 

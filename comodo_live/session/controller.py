@@ -34,8 +34,10 @@ from comodo_live.learning.personalise import Personaliser
 from comodo_live.learning.pipeline import Pipeline
 from comodo_live.learning.predictions import PredictionBoard
 from comodo_live.metrics import MetricsLog
+from comodo_live.recording.recorder import RecorderError
 from comodo_live.records import PairedWindow
 from comodo_live.session import folder as session_files
+from comodo_live.session.disk_space import DiskGuard
 from comodo_live.session.housekeeping import Housekeeper
 from comodo_live.session.session_log import SessionLog
 from comodo_live.session.snapshot import EngineSnapshot
@@ -99,6 +101,9 @@ class Controller:
         self._bytes_checked = -1e9
         self.imu_quality = ImuQuality(hold_s=IMU_WARNING_HOLD_S)  # bad IMU data, named
         self._bad_seen: dict[str, int] = {}
+        self._disk: DiskGuard | None = None
+        self._disk_warning = ""  # "no space left on <folder> ..." while the volume is (nearly) full
+        self._disk_stopping = False  # a recording stop for lack of space is queued
 
     # --- lifecycle ----------------------------------------------------------------------------
     @property
@@ -130,6 +135,7 @@ class Controller:
                     cfg.session.root, cfg.session.name, cfg
                 )
             checkpoint = session_files.checkpoint_path(self.session_dir)
+            self._disk = DiskGuard(self.session_dir)
             try:
                 log_path = self.session_dir / session_files.LOG_NAME
                 self._session_log = SessionLog(log_path).start()
@@ -176,6 +182,7 @@ class Controller:
                     self._failures,
                     self.report_error,
                     self.metrics,
+                    tick=self.check_disk,
                 )
                 self._housekeeper.start()
                 self._running = True
@@ -217,6 +224,34 @@ class Controller:
                         self._teardown()
                         self._finish_folder()
 
+    def check_disk(self) -> str | None:
+        """The housekeeper's free-space check: below the reserve, the recording is stopped (in
+        the background; learning and predictions go on) and the user told once, in words.
+
+        Returns:
+            ``"no space left on <folder> ..."`` while space is short, else None.
+        """
+        disk, streams, session_dir = self._disk, self.streams, self.session_dir
+        if disk is None or session_dir is None:
+            return None
+        problem = disk.check(session_files.checkpoint_path(session_dir))
+        self._disk_warning = problem or ""
+        recording = streams is not None and streams.recording
+        if not recording:
+            self._disk_stopping = False
+        elif problem is not None and not self._disk_stopping and streams is not None:
+            self._disk_stopping = True
+            self.report_error(f"{problem}: recording stopped (learning and predictions go on)")
+            self._in_background("recording-stop", lambda: self._finalise_recording(streams))
+        return problem
+
+    def _finalise_recording(self, streams: EngineStreams) -> None:
+        """Stop ``streams``' recording; a file that could not be finalised is said in words."""
+        try:
+            streams.stop_recording()
+        except RecorderError as exc:  # e.g. the disk is full: what was written still loads
+            self.report_error(str(exc))
+
     def _finish_folder(self) -> None:
         """session.keep_video_data, then files 0600 / folders 0700 (recordings/README.md)."""
         if self.session_dir is None:
@@ -235,7 +270,8 @@ class Controller:
             try:
                 action()
             except Exception as exc:
-                self.report_error(f"stopping {what} failed: {exc!r}")
+                said = str(exc) if isinstance(exc, OSError | RecorderError) else repr(exc)
+                self.report_error(f"stopping {what} failed: {said}")
                 errors.append(exc)
 
         if self._housekeeper is not None:
@@ -259,7 +295,11 @@ class Controller:
         if self.config.session.report and self.session_dir is not None:
             from comodo_live.report import report_at_session_end  # never raises
 
-            report_at_session_end(self.session_dir, self.report_error)
+            full = self._disk.check() if self._disk is not None else None
+            if full is None:
+                report_at_session_end(self.session_dir, self.report_error)
+            else:  # a report would not fit (and reading a cut recording takes long)
+                self.report_error(f"session report skipped: {full}")
         if self._session_log is not None:
             logger.info("session stopped")
             self._session_log.stop()
@@ -384,7 +424,7 @@ class Controller:
         """Finalise the recording (in the background; the file loads with pyxdf afterwards)."""
         streams = self.streams
         if streams is not None and streams.recording:
-            self._in_background("recording-stop", streams.stop_recording)
+            self._in_background("recording-stop", lambda: self._finalise_recording(streams))
 
     def start_export(self, out_dir: str) -> None:
         """Export the personalised model (off the UI thread); progress in the snapshot."""
@@ -521,6 +561,7 @@ class Controller:
         status = streams.status(self._camera_on) if streams is not None else None
         record = metrics_line(self._camera_on, stats, self.board, self.labels, status)
         record["imu_warnings"] = list(self.check_imu())
+        record["disk_warning"] = self._disk_warning or None
         if pipeline is not None:
             record["bad_windows"] = dict(pipeline.bad_windows)
         return record

@@ -23,6 +23,7 @@ class Housekeeper(Worker):
         failures: returns ``"<worker> stopped: <exception>"`` for every failed worker now.
         report_error: shows a message to the user (the snapshot's errors).
         metrics: the session's metrics log (None: lines are built but not written).
+        tick: called first on every period (e.g. the free-space check), or None.
     """
 
     def __init__(
@@ -32,6 +33,7 @@ class Housekeeper(Worker):
         failures: Callable[[], Iterable[str]],
         report_error: Callable[[str], None],
         metrics: MetricsLog | None,
+        tick: Callable[[], object] | None = None,
     ) -> None:
         if not every_s > 0:
             raise ValueError(f"every_s must be > 0 seconds, got {every_s}")
@@ -42,9 +44,12 @@ class Housekeeper(Worker):
         self._report_error = report_error
         self.metrics = metrics
         self._reported: set[str] = set()
+        self._tick = tick
 
     def _loop(self) -> None:
         while not self._stop_event.wait(self.every_s):
+            if self._tick is not None:
+                self._tick()
             self.check_errors()
             self.write_metrics()
 

@@ -10,12 +10,17 @@ stop restores it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
 from pathlib import Path
 
+from comodo_live.session.disk_space import is_no_space, no_space_message
 from comodo_live.worker import StartStop
+
+logger = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s"
 
@@ -60,6 +65,40 @@ def _close_root() -> None:
     _saved_level = logging.NOTSET
 
 
+class _SessionFileHandler(logging.FileHandler):
+    """A file handler that stops, with one line in words, at the first write error (a full
+    disk): never a "--- Logging error ---" traceback per record, never an error at close."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path, mode="a", encoding="utf-8")
+        self.failed: str | None = None  # why the file stopped, in words
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.failed is None:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if self.failed is not None:
+            return
+        folder = Path(self.baseFilename).parent
+        reason = no_space_message(folder) if is_no_space(exc) else f"cannot write: {exc}"
+        self.failed = f"{reason}: {Path(self.baseFilename).name} stopped"
+        stream, self.stream = self.stream, None  # type: ignore[assignment]
+        if stream is not None:
+            with contextlib.suppress(OSError):  # its buffered tail cannot be written either
+                stream.close()
+        logger.error("%s", self.failed)  # to the console; this handler no longer writes
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            super().close()
+        self.stream = None  # type: ignore[assignment]
+
+
 class SessionLog(StartStop):
     """Writes INFO and above of every logger to ``path`` between :meth:`start` and :meth:`stop`.
 
@@ -72,18 +111,24 @@ class SessionLog(StartStop):
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._handler: logging.FileHandler | None = None
+        self._handler: _SessionFileHandler | None = None
 
     @property
     def running(self) -> bool:
         return self._handler is not None
+
+    @property
+    def failed(self) -> str | None:
+        """Why the file stopped being written (``"no space left on <folder>: ..."``), or None."""
+        handler = self._handler
+        return None if handler is None else handler.failed
 
     def start(self) -> SessionLog:
         """Open the file and attach it to the root logger (idempotent)."""
         if self._handler is not None:
             return self
         os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        handler = logging.FileHandler(self.path, mode="a", encoding="utf-8")
+        handler = _SessionFileHandler(self.path)
         handler.setLevel(logging.INFO)
         handler.setFormatter(logging.Formatter(LOG_FORMAT))
         with _lock:
