@@ -14,14 +14,17 @@ from PyQt6.QtWidgets import (
 )
 
 from comodo_live.session.snapshot import StreamStatus
+from comodo_live.session.streams import LAGGY_AFTER_S, MISSING_AFTER_S
 from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
 from gui.palette import health_color
 from gui.qt import present
 
 _COLUMNS = ("", "type", "name", "Hz", "measured", "last data")
+# The engine decides a stream's health (comodo_live.session.streams.health_of); this only says how.
 HEALTH_HELP = (
-    "ok: data flowing at ≥ 90% of the nominal rate; laggy: no data for ~1.5 s or rate below 90% "
-    "of nominal; missing: no data for ~7 s; off: camera stream in privacy mode"
+    f"ok: data flowing at ≥ 90% of the nominal rate; laggy: newest data over {LAGGY_AFTER_S:g} s "
+    f"old or rate below 90% of nominal; missing: newest data over {MISSING_AFTER_S:g} s old; "
+    "off: camera stream in privacy mode"
 )
 CAMERA_TYPES = (FRAME_INDEX_TYPE, VIDEO_TYPE)
 
@@ -75,7 +78,8 @@ class StreamsPanel(QGroupBox):
             light = self._item(row, 0)
             light.setText("●")
             light.setForeground(QColor(health_color(health)))
-            light.setToolTip(f"{health}: {HEALTH_HELP}")
+            age = "" if health == "off" else f" (newest data {_age_text(s.seconds_since_data)})"
+            light.setToolTip(f"{health}{age}: {HEALTH_HELP}")
             nominal = "irregular" if s.nominal_rate_hz <= 0 else f"{s.nominal_rate_hz:.0f}"
             texts = (
                 s.type,
@@ -93,7 +97,7 @@ class StreamsPanel(QGroupBox):
     def health_of(self, stream_type: str) -> list[str]:
         """Health strings currently displayed for streams of ``stream_type`` (tests, status bar)."""
         return [
-            self._item(r, 0).toolTip().split(":")[0]
+            self._item(r, 0).toolTip().split(":")[0].split(" ")[0]
             for r in range(self.table.rowCount())
             if self._item(r, 1).text() == stream_type
         ]

@@ -35,6 +35,7 @@ from comodo_live.worker import Worker
 logger = logging.getLogger(__name__)
 
 MAX_MARKER_CHARS = 1024  # longer string samples are cut (label names are <= 64 characters)
+RATE_WINDOW_S = 2.0  # the measured rate covers the chunks of this many seconds, s
 
 _NUMPY_DTYPES: dict[int, type] = {
     pylsl.cf_float32: np.float32,
@@ -54,8 +55,12 @@ class StreamHealth:
 
     Attributes:
         samples: samples received since start.
-        rate_hz: measured rate over the last ~2 s of data, Hz (0 when unknown).
-        seconds_since_data: ``local_clock()`` seconds since the last chunk (inf before the first).
+        rate_hz: measured rate over the last ~2 s of data, Hz (0 when unknown or when no chunk
+            arrived in the last ~2 s).
+        seconds_since_data: age of the newest data, ``local_clock()`` seconds (inf before the
+            first chunk): since the last chunk arrived or, for a regular stream, since its newest
+            sample's own (clock-corrected) time stamp when that is older: a stream that keeps
+            sending samples stamped 20 s ago is 20 s stale.
         gaps: gaps detected since start.
         nan_samples: samples containing at least one NaN (kept in the buffer, never dropped).
         time_offset_s: clock correction added to the stream's timestamps, seconds.
@@ -322,9 +327,12 @@ class StreamReader(Worker):
             samples, last = self._samples, self._last_receipt
             gaps, nans = self._gap_count, self._nan_samples
         rate = 0.0
-        if recent:
+        age = now - last
+        if recent and self.nominal_srate > 0:  # stale samples: stamped long before they came
+            age = max(age, now - recent[-1][1])
+        if recent and now - last <= RATE_WINDOW_S:
             t_end = recent[-1][1]
-            window = [c for c in recent if c[1] >= t_end - 2.0]  # chunks of the last ~2 s
+            window = [c for c in recent if c[1] >= t_end - RATE_WINDOW_S]  # the last ~2 s
             count = sum(n for _, _, n in window)
             span = t_end - min(t for t, _, _ in window)
             if count > 1 and span > 0:
@@ -332,7 +340,7 @@ class StreamReader(Worker):
         return StreamHealth(
             samples=samples,
             rate_hz=rate,
-            seconds_since_data=now - last,
+            seconds_since_data=age,
             gaps=gaps,
             nan_samples=nans,
             time_offset_s=self._offset,
