@@ -773,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(1)
-    from benchmarks._machine import machine
+    from _machine import machine  # benchmarks/ is on sys.path when run as a script
     from comodo_live.config import parse_override
 
     settings = quick_settings() if args.quick else Settings()

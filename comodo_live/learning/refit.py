@@ -84,13 +84,19 @@ class ClassifierWorker(Worker):
         self._guard_key: tuple[int, int] | None = None  # (snapshot serial, labels version)
         self._guard_time = -np.inf
 
-    def refit_now(self) -> None:
-        """Refit from the newest snapshot at once, rerunning the guard (blocking; used at start
-        and by tests)."""
+    def refit_now(self, rerun_guard: bool = True) -> None:
+        """Refit from the newest snapshot at once (blocking; used at start, by fast replay and by
+        tests).
+
+        Args:
+            rerun_guard: rerun the guard's cross-validation now; False keeps its usual period
+                (``GUARD_MIN_S`` since the last run, on the clock of ``_guard_time``).
+        """
         snap = self._snapshots()
         if snap is not None:
             self._pending = snap
-        self._guard_key = None
+        if rerun_guard:
+            self._guard_key = None
         self._refit()
 
     def _loop(self) -> None:

@@ -18,7 +18,9 @@ recording-time order, as fast as the machine allows:
   snapshots, classifier refits and predictions follow the live periods, on the recording clock.
 
 Nothing runs in a background thread, so the student is the same run to run for a given seed
-(``student.seed``, ``torch_threads``). A teacher-feature cache (:class:`CachedTeacher`, keyed
+on a given machine (``student.seed``; torch uses every core, :func:`replay_threads`: nothing
+else competes with the trainer here, unlike live where ``trainer.torch_threads`` leaves the
+predictor a core). A teacher-feature cache (:class:`CachedTeacher`, keyed
 by the teacher's configuration and the clip's content hash) lets repeated runs skip the frozen
 teacher; a cached feature is the stored float32 array, bit-identical to computing it.
 """
@@ -29,6 +31,7 @@ import hashlib
 import json
 import logging
 import math
+import os
 import sys
 import time
 from collections import deque
@@ -416,6 +419,8 @@ class FastReplayStats:
     wall_s: float = 0.0
     teacher_s: float = 0.0
     train_s: float = 0.0
+    refit_s: float = 0.0  # classifier refits and the guard's cross-validation
+    guard_runs: int = 0
     windower: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -528,6 +533,19 @@ class FastReplay:
         status_every_s: float = 5.0,
     ) -> FastReplayStats:
         """Replay the whole recording (or its first ``until_s`` seconds); returns the stats."""
+        threads_before = torch.get_num_threads()
+        torch.set_num_threads(replay_threads(self.config))
+        try:
+            return self._run(until_s, on_status, status_every_s)
+        finally:
+            torch.set_num_threads(threads_before)
+
+    def _run(
+        self,
+        until_s: float | None,
+        on_status: Callable[[FastReplay], None] | None,
+        status_every_s: float,
+    ) -> FastReplayStats:
         rec = self.recording
         start = float(rec.imu_t[0])
         end = (
@@ -625,9 +643,12 @@ class FastReplay:
             if guard_clock:  # the guard's rerun period (GUARD_MIN_S), on the recording clock
                 shifted = time.monotonic() - (t - self._guard_t)
                 classifier._guard_time = shifted
-            classifier.refit_now()
+            t0 = time.monotonic()
+            classifier.refit_now(rerun_guard=force)
+            self.stats.refit_s += time.monotonic() - t0
             if guard_clock and classifier._guard_time != shifted:
                 self._guard_t = t  # the guard re-ran its cross-validation in this refit
+                self.stats.guard_runs += 1
             self._last_fit = t
             self._published_since_fit = self._urgent = False
             self.stats.refits += 1
@@ -653,6 +674,12 @@ class FastReplay:
         while self.pipeline.predictor._models:
             self.pipeline.predictor._model = self.pipeline.predictor._models.popleft()
         self.pipeline.save_checkpoint()
+
+
+def replay_threads(config: AppConfig) -> int:
+    """Torch threads of a fast replay: every core of the machine (at least
+    ``trainer.torch_threads``)."""
+    return max(int(config.trainer.torch_threads), os.cpu_count() or 1)
 
 
 def _rate(t: np.ndarray) -> float:
@@ -684,7 +711,6 @@ def run_cli(
     from comodo_live.metrics import MetricsLog
     from comodo_live.session import folder as session_files
 
-    torch.set_num_threads(config.trainer.torch_threads)
     session_dir = session_files.create_session_dir(config.session.root, config.session.name, config)
     print(f"session folder: {session_dir}", flush=True)
     metrics = MetricsLog(session_dir / session_files.METRICS_NAME)
