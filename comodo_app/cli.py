@@ -246,6 +246,7 @@ def status_line(elapsed_s: float, snap: EngineSnapshot) -> str:
     camera = "camera ON " if snap.camera_on else "camera OFF"
     errors = f" | errors: {len(snap.errors)}" if snap.errors else ""
     errors += "".join(f" | {warning}" for warning in snap.imu_warnings)
+    errors += f" | {snap.disk_warning}" if snap.disk_warning else ""
     gain = f" | {snap.distillation_gain}" if snap.distillation_gain else ""
     streams = f" | streams: {streams_summary(snap.streams)}" if snap.streams else ""
     return (

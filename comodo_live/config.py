@@ -249,7 +249,7 @@ class TrainerConfig:
     ema_decay: float = field(default=0.99, metadata=_rng(0.0, 0.99999))
     replay_size: int = field(default=50_000, metadata=_rng(8, 1_000_000))
     min_pairs: int = field(default=128, metadata=_rng(2, 1_000_000))
-    replay_ratio: float = field(default=1.0, metadata=_rng(1e-3, 1000.0))
+    replay_ratio: float = field(default=0.5, metadata=_rng(1e-3, 1000.0))
     round_growth: float = field(default=1.0, metadata=_rng(0.0, 100.0))
     round_max_pairs: int = field(default=2048, metadata=_rng(2, 1_000_000))
     augment: bool = True

@@ -91,16 +91,23 @@ class ImuQuality:
         self._lock = threading.Lock()
 
     def observe(self, problems: list[str], now: float) -> None:
-        """Record the problems seen at ``now`` (monotonic seconds)."""
+        """Record the problems seen at ``now`` (monotonic seconds).
+
+        Args:
+            problems: names from :data:`WARNINGS`, or warnings already in words (e.g. an IMU
+                stream that came back with other channels, :mod:`comodo_live.streams.imu_watch`).
+            now: monotonic seconds.
+        """
         with self._lock:
             for problem in problems:
                 self._last_seen[problem] = now
+            for problem in [p for p, t in self._last_seen.items() if now - t > self.hold_s]:
+                if problem not in WARNINGS:  # worded ones are forgotten once they expire
+                    del self._last_seen[problem]
 
     def warnings(self, now: float) -> tuple[str, ...]:
         """The problems seen within ``hold_s`` of ``now``, in words (a stable order)."""
         with self._lock:
-            return tuple(
-                WARNINGS[name]
-                for name in WARNINGS
-                if now - self._last_seen.get(name, -float("inf")) <= self.hold_s
-            )
+            active = {p for p, t in self._last_seen.items() if now - t <= self.hold_s}
+        named = tuple(WARNINGS[name] for name in WARNINGS if name in active)
+        return named + tuple(sorted(active - set(WARNINGS)))

@@ -254,8 +254,29 @@ def stream_channel_map(info: Any, channels: Sequence[str] = IMU_CHANNELS) -> Cha
             channel metadata is refused (its units are unknown).
     """
     source = stream_label(info)
-    check_channel_count(int(info.channel_count()), channels, source)
+    found = int(info.channel_count())
+    if found != len(channels):
+        raise ChannelError(stream_count_message(source, found, channels))
     return _described_map(channel_desc(info), source, channels)
+
+
+def stream_count_message(source: str, found: int, channels: Sequence[str] = IMU_CHANNELS) -> str:
+    """Why an LSL stream with ``found`` channels cannot be the IMU (or one half of it).
+
+    ``"LSL stream 'X' (source_id='x') has 9 IMU channels, expected 6 (accel xyz + gyro xyz) or
+    a split accelerometer + gyroscope pair (imu.source = 'lsl:ACC_ID+GYRO_ID')"``.
+    """
+    if tuple(channels) == IMU_CHANNELS:
+        expected = (
+            "6 (accel xyz + gyro xyz) or a split accelerometer + gyroscope pair "
+            "(imu.source = 'lsl:ACC_ID+GYRO_ID')"
+        )
+    else:
+        part = "accelerometer" if kind_of(channels[0]) == "accel" else "gyroscope"
+        expected = (
+            f"{len(channels)} ({', '.join(channels)}) as the {part} of an ACC_ID+GYRO_ID pair"
+        )
+    return f"{source} has {found} IMU channels, expected {expected}"
 
 
 def _described_map(

@@ -535,7 +535,10 @@ class Controller:
             self.labels,
         )
         warnings = self.imu_quality.warnings(time.monotonic())
-        return dataclasses.replace(snap, imu_warnings=warnings) if warnings else snap
+        if warnings:
+            snap = dataclasses.replace(snap, imu_warnings=warnings)
+        disk = self._disk_warning
+        return dataclasses.replace(snap, disk_warning=disk) if disk else snap
 
     def session_status(self) -> SessionStatus:
         """The controller's own figures (camera, folder, errors, export, fine-tune), now."""
@@ -572,6 +575,9 @@ class Controller:
         now = time.monotonic()
         t, data = self.imu_plot_data(IMU_CHECK_S)
         problems = sample_problems(t, data, _lsl_now()) if t.size else []
+        streams = self.streams
+        if streams is not None:  # an IMU back on LSL with other channels (never read again)
+            problems += streams.imu_stream_problems()
         pipeline = self.pipeline
         if pipeline is not None:
             skipped = dict(pipeline.bad_windows)

@@ -132,6 +132,8 @@ class EngineSnapshot:
         waiting: why learning has not started, in words ("" once it trains or when stopped).
         imu_warnings: bad IMU data seen in the last few seconds, in words
             (:mod:`comodo_live.imu_quality`: NaN/Inf, out of range, constant, future timestamps).
+        disk_warning: ``"no space left on <folder> (...)"`` while the session's volume is below
+            its free-space reserve (the recording is then stopped), else "".
     """
 
     camera_on: bool
@@ -159,3 +161,4 @@ class EngineSnapshot:
     distillation_gain: str = ""
     waiting: str = ""
     imu_warnings: tuple[str, ...] = ()
+    disk_warning: str = ""

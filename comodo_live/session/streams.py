@@ -33,6 +33,7 @@ from comodo_live.session.snapshot import StreamsStatus, StreamStatus
 from comodo_live.session.sources import Sources
 from comodo_live.session.windowing_worker import WindowingWorker, chunk_hook
 from comodo_live.streams.imu_door import JoinedImuReader, open_imu
+from comodo_live.streams.imu_watch import ImuChannelWatch
 from comodo_live.streams.reader import StreamReader
 from comodo_live.streams.resolve import resolve_stream
 from comodo_live.streams.spec import StreamSpec, parse_stream_spec
@@ -90,6 +91,7 @@ class EngineStreams:
         self.imu_reader: StreamReader | JoinedImuReader | None = None
         self.imu_channels: ChannelMap | None = None  # the IMU stream's order and units → SI
         self.imu_units: tuple[str, ...] = ()  # the source's unit of each contract channel
+        self.imu_watch: ImuChannelWatch | None = None  # IMU back with other channels, named
         self.windower: Windower | None = None
         self.windowing: WindowingWorker | None = None
         self.recorder: Any = None
@@ -115,6 +117,7 @@ class EngineStreams:
             door.channel_map,
             door.units,
         )
+        self.imu_watch = ImuChannelWatch(door.readers)
         if self.sources.camera_source_id is not None:
             info = resolve_stream(source_id=self.sources.camera_source_id, timeout_s=timeout)
             self.readers["camera"] = StreamReader(info, buffer_s=10.0).start()
@@ -214,6 +217,8 @@ class EngineStreams:
         errors: list[BaseException] = []
         if self.late is not None:
             self.late.stop()  # no reader joins from here on
+        if self.imu_watch is not None:
+            self.imu_watch.close()
         for reader in reversed(list(self.readers.values())):
             try:
                 reader.stop()
@@ -293,6 +298,11 @@ class EngineStreams:
                 recorder.stop()
 
     # --- queries ------------------------------------------------------------------------------
+    def imu_stream_problems(self) -> list[str]:
+        """An IMU stream that came back on LSL with other channels, in words (else empty)."""
+        watch = self.imu_watch
+        return watch.check() if watch is not None else []
+
     def imu_plot_data(self, seconds: float) -> tuple[np.ndarray, np.ndarray]:
         reader = self.imu_reader
         if reader is None or reader.buffer is None:

@@ -124,10 +124,14 @@ def test_disk_full__recording_stops_in_words_and_the_app_exits_on_time(tmp_path:
         returncode = process.wait(timeout=DURATION_S + EXIT_WITHIN_S + 30)
         exit_after_s = time.monotonic() - started[0] - DURATION_S
         text = output.text()
+        print(f"exit {exit_after_s:.1f} s after --duration; disk filled at {filled_at:.1f} s")
         assert exit_after_s <= EXIT_WITHIN_S, (exit_after_s, text)
         assert returncode == 0, text
         assert f"no space left on {session}" in text
         assert "recording stopped (learning and predictions go on)" in text
+        assert any(
+            " | no space left on " in line for line in text.splitlines() if line.startswith("[")
+        )
         assert "Traceback" not in text and "Logging error" not in text, text
         assert "enforce fail" not in text
         state = load_state(checkpoint)  # the last good checkpoint survived, whole
