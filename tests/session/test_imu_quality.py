@@ -52,6 +52,15 @@ def test_imu_quality__warnings_hold_then_clear() -> None:
     assert quality.warnings(15.5) == ()
 
 
+def test_imu_quality__worded_warnings_follow_the_named_ones_then_are_forgotten() -> None:
+    quality = ImuQuality(hold_s=5.0)
+    worded = "IMU lost: LSL stream 'X' (source_id='x') has 9 IMU channels, expected 6 (...)"
+    quality.observe([worded, imu_quality.NON_FINITE], now=10.0)
+    assert quality.warnings(12.0) == (imu_quality.WARNINGS[imu_quality.NON_FINITE], worded)
+    quality.observe([], now=16.0)  # both expired: the worded one is dropped, not kept forever
+    assert quality.warnings(16.0) == () and worded not in quality._last_seen
+
+
 class _BadImu:
     """An LSL IMU (SI units) at 100 Hz whose samples come from ``sample(t)``; ``ahead_s``
     shifts its timestamps (another clock)."""
