@@ -33,6 +33,7 @@ from types import TracebackType
 import pylsl
 
 from comodo_live.recording._engine import STATUS
+from comodo_live.recording.xdf_cut import cut_after_last_chunk
 from comodo_live.streams.resolve import StreamDescription, resolve_source_ids
 from comodo_live.worker import StartStop, Worker
 
@@ -244,9 +245,12 @@ class SessionRecorder(StartStop):
         self.request_stop()
         if not self.wait(timeout_s):
             if _disk_full(self.path.parent):
+                # the file ends inside a chunk (a cut footer fails pyxdf): keep the whole ones
+                cut = cut_after_last_chunk(self.path) if self.path.exists() else 0
                 raise RecorderError(
                     f"recording {self.path} was not finalised: no space left on "
-                    f"{self.path.parent} (pyxdf loads it up to where the disk filled)"
+                    f"{self.path.parent} (cut after its last whole chunk, {cut} bytes dropped: "
+                    "it loads up to where the disk filled)"
                 )
             raise RecorderError(f"recording {self.path} was not finalised; output: {self._tail()}")
         return self.path

@@ -45,7 +45,7 @@ def _recorder_pids(volume: Path) -> list[int]:
 def _fill(volume: Path) -> int:
     """Write a file until the volume is full (ENOSPC); returns the bytes written."""
     written = 0
-    with open(volume / "filler.bin", "wb") as handle:
+    with open(volume / "filler.bin", "wb", buffering=0) as handle:  # nothing left to flush
         try:
             while True:
                 written += handle.write(bytes(1 << 16))
@@ -115,7 +115,10 @@ def test_disk_full__recording_stops_in_words_and_the_app_exits_on_time(tmp_path:
         assert checkpoint.is_file(), "no first checkpoint"
         recorders = _recorder_pids(volume)
         assert len(recorders) == 1, recorders  # recording, in its own child process
-        time.sleep(1.5)
+        xdf = session / "session.xdf"
+        while time.monotonic() - started[0] < 5.0 or xdf.stat().st_size < 10_000:
+            assert time.monotonic() < deadline, "the recording does not grow"
+            time.sleep(0.1)  # the first samples on disk (LabRecorder writes 8 kB blocks)
         good_step = load_state(checkpoint)["step"]
         filled_at = time.monotonic() - started[0]
         assert _fill(volume) > 0
@@ -138,7 +141,7 @@ def test_disk_full__recording_stops_in_words_and_the_app_exits_on_time(tmp_path:
         assert state["step"] >= good_step
         assert sorted(p.name for p in checkpoint.parent.iterdir()) == [checkpoint.name]
         assert _recorder_pids(volume) == []  # the recorder child is gone, not orphaned
-        streams, _ = pyxdf.load_xdf(str(session / "session.xdf"), dejitter_timestamps=False)
+        streams, _ = pyxdf.load_xdf(str(xdf), dejitter_timestamps=False)
         imu = [s for s in streams if s["info"]["type"][0] == "IMU"]
         assert imu and len(imu[0]["time_stamps"]) > 0  # what was recorded before still loads
     finally:
