@@ -553,6 +553,9 @@ def run_seed(
     probs = served.head.probabilities(encode_windows(live, test.windows))
     result["live"] = score_probs(probs, head_classes(served.head), test)
     result["display"] = display_shares(live, served.head, config, test)
+    result["serving"] = pipeline.classifier.guard.verdict.serving
+    # the final distilled (EMA) student with the app's classifier, whatever the guard served
+    result["distilled"] = score_encoder(pipeline.trainer.ema, windows, names, config, test)
     untrained = untrained_like(config, live)
     if "untrained" in settings.rows:
         result["untrained"] = score_encoder(untrained, windows, names, config, test)
@@ -774,6 +777,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(1)
     from _machine import machine  # benchmarks/ is on sys.path when run as a script
+
     from comodo_live.config import parse_override
 
     settings = quick_settings() if args.quick else Settings()
