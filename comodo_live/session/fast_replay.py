@@ -104,9 +104,12 @@ def load_recording(path: str | Path) -> Recording:
     """Read an ``.xdf`` file (or a session folder holding one) for fast replay.
 
     Raises:
-        ValueError: the file has no 6-channel IMU stream with samples; UnitError (a ValueError)
-            when its channel units are missing or unknown (converted to m/s², rad/s otherwise).
+        ValueError: the file has no 6-channel IMU stream with samples, or its streams were
+            stamped on different clocks (as the real-time player refuses them); UnitError (a
+            ValueError) when its channel units are missing or unknown (converted to m/s², rad/s
+            otherwise).
     """
+    from comodo_live.recording.player import check_one_clock
     from comodo_live.recording.rawvideo import is_compressed_video
     from comodo_live.recording.session import find_session, load_session_xdf, videos_per_frame
     from comodo_live.units import xdf_channel_map
@@ -128,6 +131,14 @@ def load_recording(path: str | Path) -> Recording:
         found = [(field_of(s, "name"), field_of(s, "type")) for s in streams]
         raise ValueError(f"replay path {path!s} has no 6-channel IMU stream with samples: {found}")
     imu_stream = imu[0]
+    check_one_clock(
+        [
+            (float(np.min(s["time_stamps"])), float(np.max(s["time_stamps"])))
+            for s in streams
+            if len(s["time_stamps"])
+        ],
+        xdf,
+    )
     markers = sorted(
         (
             (float(t), str(sample[0]))

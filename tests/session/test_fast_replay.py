@@ -155,3 +155,38 @@ def test_cli__speed_max_runs_a_fast_replay(session: Path, tmp_path: Path) -> Non
     (folder,) = list(root.iterdir())
     assert (folder / "checkpoints" / "latest.pt").is_file() or any(folder.rglob("*.pt"))
     assert (folder / "metrics.jsonl").stat().st_size > 0
+
+
+def test_load_recording__refuses_streams_on_different_clocks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An IMU stamped on LSL's clock and markers in Unix time (another tool's file): refused in
+    words, as the real-time player does, instead of a replay that waits 56 years."""
+    from comodo_live.recording import session as recorded
+
+    units = [(f"accel_{a}", "m/s^2") for a in "xyz"] + [(f"gyro_{a}", "rad/s") for a in "xyz"]
+    channel = [{"label": [label], "unit": [unit]} for label, unit in units]
+    imu = {
+        "info": {
+            "name": ["IMU"], "type": ["IMU"], "source_id": ["x"], "channel_count": ["6"],
+            "nominal_srate": ["50"], "channel_format": ["float32"], "stream_id": 1,
+            "desc": [{"channels": [{"channel": channel}]}],
+        },
+        "time_stamps": 1000.0 + np.arange(100) / 50.0,
+        "time_series": np.zeros((100, 6), np.float32),
+    }  # fmt: skip
+    markers = {
+        "info": {
+            "name": ["Markers"], "type": ["Markers"], "source_id": ["m"], "channel_count": ["1"],
+            "nominal_srate": ["0"], "channel_format": ["string"], "stream_id": 2, "desc": [None],
+        },
+        "time_stamps": np.array([1.7e9]),
+        "time_series": [["label:start:walk"]],
+    }  # fmt: skip
+    xdf = tmp_path / "other.xdf"
+    monkeypatch.setattr(recorded, "find_session", lambda path: (xdf, tmp_path))
+    monkeypatch.setattr(recorded, "load_session_xdf", lambda path: ([imu, markers], {}))
+    with pytest.raises(ValueError, match=r"other\.xdf: its streams use different clocks"):
+        load_recording(xdf)
+    markers["time_stamps"] = np.array([1001.0])  # the same clock: loads
+    assert load_recording(xdf).imu.shape == (100, 6)
