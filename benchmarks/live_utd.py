@@ -533,6 +533,17 @@ def run_seed(
         config, folder, teacher_cache=cache, steps_per_pair=settings.steps_per_pair,
         observer=observe,
     )  # fmt: skip
+    guard = replay.pipeline.classifier.guard
+    verdicts: list[dict[str, Any]] = []
+    decide = guard.decide
+
+    def record_verdict(verdict: Any) -> Any:
+        decided = decide(verdict)
+        step = replay.pipeline.trainer.step
+        verdicts.append({"step": step, **{k: v for k, v in decided.as_dict().items()}})
+        return decided
+
+    guard.decide = record_verdict  # type: ignore[method-assign]
     stats = replay.run(on_status=lambda r: logger.info("%s", status_line(r)), status_every_s=60.0)
     pipeline = replay.pipeline
     served = pipeline.predictor.model
@@ -554,6 +565,7 @@ def run_seed(
     result["live"] = score_probs(probs, head_classes(served.head), test)
     result["display"] = display_shares(live, served.head, config, test)
     result["serving"] = pipeline.classifier.guard.verdict.serving
+    result["guard"] = verdicts  # every verdict of the student guard, in order
     # the final distilled (EMA) student with the app's classifier, whatever the guard served
     result["distilled"] = score_encoder(pipeline.trainer.ema, windows, names, config, test)
     untrained = untrained_like(config, live)
