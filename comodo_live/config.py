@@ -233,6 +233,8 @@ class TrainerConfig:
         max_steps_per_s: cap on optimiser steps/s (0 = as fast as possible).
         checkpoint_every_s: seconds between atomic checkpoints.
         publish_every_s: seconds between EMA snapshots handed to the predictor.
+        hold_out_labelled: labelled windows are not distilled on (no pair), so the student
+            guard judges the student on windows it never trained on.
         imu_stats_windows: IMU windows (camera on or off) whose per-channel mean/std fix the
             student's input normalisation before training starts; then frozen.
         torch_threads: torch intra-op threads, process-wide (teacher, trainer and predictor each
@@ -253,6 +255,7 @@ class TrainerConfig:
     round_growth: float = field(default=1.0, metadata=_rng(0.0, 100.0))
     round_max_pairs: int = field(default=2048, metadata=_rng(2, 1_000_000))
     augment: bool = True
+    hold_out_labelled: bool = True
     max_grad_norm: float = field(default=10.0, metadata=_rng(1e-3, 1e9))
     divergence_norm: float = field(default=1e4, metadata=_rng(1.0, 1e12))
     max_steps_per_s: float = field(default=0.0, metadata=_rng(0.0, 1000.0))

@@ -251,11 +251,12 @@ class Pipeline:
             self.trainer.request_flush()  # train on what was collected, then stop
 
     def _on_pair(self, imu: ImuWindow, z_v: np.ndarray, paired: PairedWindow) -> None:
-        self.replay.add(imu.data, z_v)
+        name = self.labels.label_for(imu.t_start, imu.t_end) or paired.label
+        if name is None or not self.config.trainer.hold_out_labelled:
+            self.replay.add(imu.data, z_v)  # a labelled window stays out: the guard's test data
         if self.trainer.step >= self._first_checkpoint_at:  # early, then every checkpoint_every_s
             self._first_checkpoint_at = math.inf
             self._periodic_checkpoint()
-        name = self.labels.label_for(imu.t_start, imu.t_end) or paired.label
         if name is not None:
             self.labels.add_teacher_embedding(name, z_v)
         if not self.camera_on:

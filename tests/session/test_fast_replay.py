@@ -89,7 +89,10 @@ def test_fast_replay__processes_every_window_and_clip(session: Path, tmp_path: P
     assert stats.windows == expected
     assert stats.clips == stats.windows  # the camera covered every window
     warmup = config.teacher.stats_warmup_clips
-    assert stats.pairs == stats.clips - warmup
+    # labelled windows make no pair (trainer.hold_out_labelled): the guard's held-out data
+    labelled = sum(replay.labels.counts().values())
+    assert 0 < labelled < stats.clips - warmup
+    assert stats.pairs == stats.clips - warmup - labelled
     assert replay.pipeline.trainer.replay.added == stats.pairs
     assert stats.windower["skipped_backlog"] == 0 and stats.windower["missing_frames"] == 0
     assert stats.recording_s == pytest.approx(span)
