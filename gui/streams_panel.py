@@ -13,8 +13,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from comodo_live.session.snapshot import StreamStatus
-from comodo_live.session.streams import LAGGY_AFTER_S, MISSING_AFTER_S
+from comodo_live.session.snapshot import LAGGY_AFTER_S, MISSING_AFTER_S, StreamStatus
 from comodo_live.streams.names import FRAME_INDEX_TYPE, VIDEO_TYPE
 from gui.palette import health_color
 from gui.qt import present

@@ -12,6 +12,11 @@ import numpy as np
 
 from comodo_live.records import Prediction, TrainStats
 
+# stream health thresholds (decided in comodo_live.session.streams.health_of; the GUI's tooltip
+# quotes them, so they live in this torch-free module): newest data older than this is
+LAGGY_AFTER_S = 1.5  # "laggy", seconds
+MISSING_AFTER_S = 7.0  # "missing", seconds
+
 
 @dataclass(frozen=True)
 class StreamStatus:

@@ -29,7 +29,7 @@ from comodo_live.session.optional_streams import (
     find_now,
     resolve_imu_ids,
 )
-from comodo_live.session.snapshot import StreamsStatus, StreamStatus
+from comodo_live.session.snapshot import LAGGY_AFTER_S, MISSING_AFTER_S, StreamsStatus, StreamStatus
 from comodo_live.session.sources import Sources
 from comodo_live.session.windowing_worker import WindowingWorker, chunk_hook
 from comodo_live.streams.imu_door import JoinedImuReader, open_imu
@@ -42,8 +42,6 @@ from comodo_live.units import ChannelMap
 
 logger = logging.getLogger(__name__)
 
-LAGGY_AFTER_S = 1.5
-MISSING_AFTER_S = 7.0
 RECORDER_FLUSH_S = 1.0  # the recorder keeps recording this long after a stop, s (> 0.5 s late)
 OPTIONAL_AT_START_S = 2.0  # an optional stream not there within this long joins later
 
