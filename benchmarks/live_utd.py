@@ -788,7 +788,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     torch.set_num_threads(1)
-    from _machine import machine  # benchmarks/ is on sys.path when run as a script
+    try:
+        from _machine import machine  # benchmarks/ is on sys.path when run as a script
+    except ModuleNotFoundError:  # imported as benchmarks.live_utd (tests)
+        from benchmarks._machine import machine
 
     from comodo_live.config import parse_override
 
