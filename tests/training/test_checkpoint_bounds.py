@@ -216,15 +216,26 @@ def test_export_cli__hostile_checkpoint_exit_2_one_line(bomb: Path, tmp_path: Pa
         sys.executable, str(ROOT / "app.py"), "export", "--session", str(session),
         "--out", str(tmp_path / "package"), "--quiet",
     ]  # fmt: skip
-    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    out, err, peak = tmp_path / "stdout.txt", tmp_path / "stderr.txt", tmp_path / "peak.txt"
+    # A child's ru_maxrss starts at its parent's RSS at fork (a long pytest run: > 1.5 GB), so a
+    # small wrapper process starts the export and reports that child's own peak RSS.
+    wrapper = (
+        "import os, subprocess, sys\n"
+        "child = subprocess.Popen(sys.argv[2:])\n"
+        "_, status, usage = os.wait4(child.pid, 0)\n"
+        "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
     with out.open("w") as stdout_file, err.open("w") as stderr_file:
-        child = subprocess.Popen(command, cwd=ROOT, stdout=stdout_file, stderr=stderr_file)
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak RSS
-    child.returncode = os.waitstatus_to_exitcode(status)
+        child = subprocess.run(
+            [sys.executable, "-c", wrapper, str(peak), *command],
+            cwd=ROOT, stdout=stdout_file, stderr=stderr_file, timeout=120,
+        )  # fmt: skip
     stdout, stderr = out.read_text(), err.read_text()
     assert child.returncode == 2, stderr
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr, stderr
     assert lines[0].startswith("error: checkpoint ") and "compressed entry" in lines[0]
     assert stdout == "" and not (tmp_path / "package").exists()
-    assert usage.ru_maxrss < 600 * 1024, f"export peaked at {usage.ru_maxrss} KiB"
+    maxrss = int(peak.read_text())  # KiB
+    assert maxrss < 600 * 1024, f"export peaked at {maxrss} KiB"
