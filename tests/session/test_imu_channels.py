@@ -22,6 +22,7 @@ from comodo_live.units import ChannelError
 from drivers.sources import make_sources
 
 from .conftest import fast_config, wait_for
+from .lsl_clock import push_on_a_regular_clock
 
 pytestmark = [pytest.mark.lsl, pytest.mark.timeout(90)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,14 +52,14 @@ class _Imu:
 
     def _push(self) -> None:
         rng = np.random.default_rng(3)
-        sent, start = 0, pylsl.local_clock()
-        while not self._stop.wait(0.05):
-            due = int((pylsl.local_clock() - start) * 100.0)
-            if due > sent and self.outlet is not None:
-                chunk = rng.normal(0, 0.5, (due - sent, self.channels)).astype(np.float32)
+
+        def push(stamps: np.ndarray) -> None:
+            if self.outlet is not None:
+                chunk = rng.normal(0, 0.5, (len(stamps), self.channels)).astype(np.float32)
                 chunk[:, 2] += 9.81
-                self.outlet.push_chunk(chunk, (start + np.arange(sent, due) / 100.0).tolist())
-                sent = due
+                self.outlet.push_chunk(chunk, stamps.tolist())
+
+        push_on_a_regular_clock(self._stop, 100.0, push)
 
     def __enter__(self) -> _Imu:
         self._thread.start()

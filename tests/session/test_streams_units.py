@@ -16,6 +16,7 @@ from comodo_live.units import UnitError
 from drivers.sources import make_sources
 
 from .conftest import fast_config
+from .lsl_clock import push_on_a_regular_clock
 
 pytestmark = pytest.mark.lsl
 
@@ -55,18 +56,12 @@ class _Publisher:
         self._thread = threading.Thread(target=self._push, name="test-other-imu")
 
     def _push(self) -> None:
-        # samples on a regular 100 Hz clock, however late this thread wakes on a loaded machine
-        # (stamping each chunk "now" left holes that the reader rightly reports as gaps)
-        sent, start = 0, pylsl.local_clock()
-        while not self._stop.wait(0.05):
-            due = int((pylsl.local_clock() - start) * 100.0)
-            if due <= sent:
-                continue
-            stamps = start + np.arange(sent, due) / 100.0
+        def push(stamps: np.ndarray) -> None:
             for outlet, sample in self.pushes:
                 chunk = np.tile(np.float32(sample), (len(stamps), 1))
                 outlet.push_chunk(chunk, stamps.tolist())
-            sent = due
+
+        push_on_a_regular_clock(self._stop, 100.0, push)
 
     def __enter__(self) -> _Publisher:
         self._thread.start()
