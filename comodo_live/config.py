@@ -233,8 +233,10 @@ class TrainerConfig:
         max_steps_per_s: cap on optimiser steps/s (0 = as fast as possible).
         checkpoint_every_s: seconds between atomic checkpoints.
         publish_every_s: seconds between EMA snapshots handed to the predictor.
-        hold_out_labelled: labelled windows are not distilled on (no pair), so the student
-            guard judges the student on windows it never trained on.
+        hold_out_every: every k-th labelled stretch (by stretch id) makes no distillation pair
+            and is the student guard's test data, so the guard judges the student on windows it
+            never trained on; 1 = every labelled stretch, 0 = none (the guard then scores windows
+            the student trained on: biased).
         imu_stats_windows: IMU windows (camera on or off) whose per-channel mean/std fix the
             student's input normalisation before training starts; then frozen.
         torch_threads: torch intra-op threads, process-wide (teacher, trainer and predictor each
@@ -255,7 +257,7 @@ class TrainerConfig:
     round_growth: float = field(default=1.0, metadata=_rng(0.0, 100.0))
     round_max_pairs: int = field(default=2048, metadata=_rng(2, 1_000_000))
     augment: bool = True
-    hold_out_labelled: bool = True
+    hold_out_every: int = field(default=2, metadata=_rng(0, 1000))
     max_grad_norm: float = field(default=10.0, metadata=_rng(1e-3, 1e9))
     divergence_norm: float = field(default=1e4, metadata=_rng(1.0, 1e12))
     max_steps_per_s: float = field(default=0.0, metadata=_rng(0.0, 1000.0))
@@ -576,6 +578,10 @@ def from_dict(tree: dict[str, Any]) -> AppConfig:
         cls = _section_class(section)
         if not isinstance(values, dict):
             raise ConfigError(f"[{section}] must be a table of keys, got {values!r}")
+        if section == "trainer" and "hold_out_labelled" in values:  # sessions of Nov 2026
+            values = dict(values)
+            legacy = values.pop("hold_out_labelled")
+            values.setdefault("hold_out_every", 1 if legacy else 0)
         fields = _section_fields(section)
         hints = typing.get_type_hints(cls)
         kwargs = {}

@@ -53,12 +53,14 @@ class VideoClip:
 class PairedWindow:
     """An IMU window with the clip captured in the same interval (``clip`` None when camera off).
 
-    ``label`` is the activity label active over the window (from markers/API), if any.
+    ``label`` is the activity label active over the window (from markers/API), if any;
+    ``held_out``: a labelled window kept out of distillation (the student guard's test data).
     """
 
     imu: ImuWindow
     clip: VideoClip | None
     label: str | None = None
+    held_out: bool = False
 
 
 @dataclass(frozen=True)

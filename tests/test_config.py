@@ -90,3 +90,10 @@ def test_config__missing_or_broken_file(tmp_path: Path) -> None:
     broken.write_text("[window\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken)
+
+
+def test_config__legacy_hold_out_labelled_maps_to_hold_out_every() -> None:
+    """Session folders written before ``trainer.hold_out_every`` still resume."""
+    assert from_dict({"trainer": {"hold_out_labelled": True}}).trainer.hold_out_every == 1
+    assert from_dict({"trainer": {"hold_out_labelled": False}}).trainer.hold_out_every == 0
+    assert from_dict({}).trainer.hold_out_every == 2

@@ -196,17 +196,18 @@ class LabelStore:
             return None
 
     # --- labelled data ----------------------------------------------------------------------
-    def add_window(self, name: str, data: np.ndarray, t: float | None = None) -> bool:
-        """Store a (C, N) labelled IMU window; False if ``name`` is gone or ``data`` not finite.
+    def add_window(self, name: str, data: np.ndarray, t: float | None = None) -> int | None:
+        """Store a (C, N) labelled IMU window; returns its stretch id (>= 1), or None if
+        ``name`` is gone or ``data`` not finite.
 
         ``t``: the window's start time (s); a window of another activity than the previous one,
         or starting more than ``STRETCH_GAP_S`` after it, opens a new stretch.
         """
         if data.ndim != 2 or not np.isfinite(data).all():
-            return False
+            return None
         with self._lock:
             if name not in self._windows:
-                return False
+                return None
             last = self._last_window
             if (
                 last is None
@@ -218,7 +219,7 @@ class LabelStore:
             self._windows[name].append(np.array(data, dtype=np.float32, copy=True))
             self._stretch_of[name].append(self._stretch)
             self._version += 1
-        return True
+            return self._stretch
 
     def add_teacher_embedding(self, name: str, embedding: np.ndarray) -> bool:
         """Store the (D,) teacher embedding of a labelled window (for teacher anchors)."""

@@ -27,6 +27,7 @@ from comodo_live.config import AppConfig, TrainerConfig
 from comodo_live.head import Smoother
 from comodo_live.imu_quality import window_problem
 from comodo_live.learning import state as session_state
+from comodo_live.learning.guard import held_out
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pair_store import PairStore
 from comodo_live.learning.predictions import PredictionBoard, teacher_prediction
@@ -128,7 +129,11 @@ class Pipeline:
         self.text_anchors = TextAnchors(teacher) if config.predictor.text_anchors else None
         self.predictor = PredictorWorker(config.predictor, self._on_prediction)
         self.classifier = ClassifierWorker(
-            config.predictor, labels, self.trainer.take_snapshot, self.predictor.set_model
+            config.predictor,
+            labels,
+            self.trainer.take_snapshot,
+            self.predictor.set_model,
+            hold_out_every=config.trainer.hold_out_every,
         )
         self._teacher_smoother = Smoother(
             config.predictor.smoothing_alpha,
@@ -220,14 +225,15 @@ class Pipeline:
             raise errors[0]
 
     # --- routing ------------------------------------------------------------------------------
-    def submit(self, paired: PairedWindow) -> None:
-        """Route one window (called from the windowing thread)."""
+    def submit(self, paired: PairedWindow) -> PairedWindow:
+        """Route one window (called from the windowing thread); returns it as routed
+        (``held_out`` set when its labelled stretch stays out of distillation)."""
         imu = paired.imu
         self.windows_seen += 1
         problem = window_problem(imu.data)
         if problem is not None:  # NaN/Inf, absurd or flat data: neither learned nor predicted
             self.bad_windows[problem] = self.bad_windows.get(problem, 0) + 1
-            return
+            return paired
         self.trainer.imu_stats.observe(imu.data)
         self.predictor.submit(imu)
         name = self.labels.label_for(imu.t_start, imu.t_end) or paired.label
@@ -238,9 +244,12 @@ class Pipeline:
                 except ValueError:
                     name = None
             if name is not None:
-                self.labels.add_window(name, imu.data, imu.t_start)
+                stretch = self.labels.add_window(name, imu.data, imu.t_start)
+                if stretch is not None and held_out(stretch, self.config.trainer.hold_out_every):
+                    paired = replace(paired, held_out=True)
         if paired.clip is not None and self.camera_on:
             self.teacher.submit(paired)
+        return paired
 
     def set_camera(self, on: bool) -> None:
         """Camera off: drop the teacher's pending clip and the teacher's prediction."""
@@ -252,8 +261,8 @@ class Pipeline:
 
     def _on_pair(self, imu: ImuWindow, z_v: np.ndarray, paired: PairedWindow) -> None:
         name = self.labels.label_for(imu.t_start, imu.t_end) or paired.label
-        if name is None or not self.config.trainer.hold_out_labelled:
-            self.replay.add(imu.data, z_v)  # a labelled window stays out: the guard's test data
+        if not paired.held_out:
+            self.replay.add(imu.data, z_v)  # a held-out labelled window: the guard's test data
         if self.trainer.step >= self._first_checkpoint_at:  # early, then every checkpoint_every_s
             self._first_checkpoint_at = math.inf
             self._periodic_checkpoint()

@@ -23,15 +23,17 @@ import torch
 
 from comodo_live.config import PredictorConfig
 from comodo_live.head import HeadSpec, fit_head
-from comodo_live.learning.guard import NO_LABELS, StudentGuard, compare_students
+from comodo_live.learning.guard import NO_LABELS, StudentGuard, compare_students, held_out
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.predictor import PredictorModel
 from comodo_live.learning.trainer import EncoderSnapshot
 from comodo_live.models.student import ImuStudent
 from comodo_live.worker import Worker
 
-MIN_REFIT_S = 1.0  # while labelling, windows arrive every hop: refit at most this often
-GUARD_MIN_S = 30.0  # the guard reruns (new snapshot or new labels) at most this often, s
+MIN_REFIT_S = 3.0  # while labelling, windows arrive every hop: refit at most this often (each
+# refit is a logistic regression over all labelled windows, CPU the trainer needs)
+GUARD_MIN_S = 60.0  # the guard reruns (new snapshot or new labels) at most this often, s (each
+# run: 2 encodings + 2 x 3 classifier fits)
 ENCODE_BATCH = 256
 
 
@@ -55,6 +57,7 @@ class ClassifierWorker(Worker):
         labels: the label store.
         snapshots: returns the newest unclaimed EMA snapshot (or None).
         publish: receives each new (encoder, head).
+        hold_out_every: ``trainer.hold_out_every``: which labelled stretches the guard scores.
     """
 
     def __init__(
@@ -63,8 +66,10 @@ class ClassifierWorker(Worker):
         labels: LabelStore,
         snapshots: Callable[[], EncoderSnapshot | None],
         publish: Callable[[PredictorModel], None],
+        hold_out_every: int = 1,
     ) -> None:
         super().__init__("comodo-classifier")
+        self.hold_out_every = int(hold_out_every)
         self.config = config
         self.labels = labels
         self._snapshots = snapshots
@@ -182,6 +187,9 @@ class ClassifierWorker(Worker):
                 self.config.min_windows_per_activity,
                 self.config.classifier_c,
                 self.config.anchor_temperature,
+                scored=np.asarray([held_out(int(g), self.hold_out_every) for g in groups], bool)
+                if self.hold_out_every > 0
+                else None,
             )
             self.guard.decide(verdict)
             self._guard_key, self._guard_time = key, now

@@ -610,7 +610,7 @@ class FastReplay:
         t = paired.imu.t_end
         self.t = t
         self.stats.windows += 1
-        pipeline.submit(paired)  # labels, IMU statistics (the workers are not running)
+        paired = pipeline.submit(paired)  # labels, IMU statistics (the workers are not running)
         if trainer.imu_stats.ready and not trainer.imu_stats.applied:
             trainer._apply_imu_stats()  # the trainer loop's duty; publishes a snapshot
             self._published_since_fit = self._urgent = True

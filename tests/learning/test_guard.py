@@ -10,7 +10,7 @@ import torch
 
 from comodo_live.config import AppConfig
 from comodo_live.head import Smoother, unknown_threshold
-from comodo_live.learning.guard import StudentGuard, compare_students, group_folds
+from comodo_live.learning.guard import StudentGuard, compare_students, group_folds, held_out
 from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pair_store import PairStore
 from comodo_live.learning.pipeline import build_student
@@ -91,6 +91,46 @@ def test_guard__rolls_back_a_broken_student(config: AppConfig) -> None:
         compare_students(start, start, windows, names, groups, ACTIVITIES, min_windows=2)
     )
     assert same.gain_points == pytest.approx(0.0) and not same.rolled_back
+
+
+def test_held_out__every_kth_stretch_from_the_first() -> None:
+    assert [held_out(s, 2) for s in range(1, 7)] == [True, False] * 3
+    assert all(held_out(s, 1) for s in range(1, 5))
+    assert not any(held_out(s, 0) for s in range(1, 5))
+    assert [held_out(s, 3) for s in range(1, 7)] == [True, False, False] * 2
+
+
+def test_guard__scores_only_the_held_out_stretches(config: AppConfig) -> None:
+    start = build_student(config).eval()
+    broken = copy.deepcopy(start)
+    with torch.no_grad():
+        for p in broken.parameters():
+            p.copy_(torch.randn_like(p) * 1e-4)
+    windows, names, groups = _labelled(config.window.samples).windows_by_stretch()
+    scored = np.asarray([held_out(int(g), 2) for g in groups])
+    assert 0 < scored.sum() < scored.size
+    verdict = compare_students(
+        broken, start, windows, names, groups, ACTIVITIES, min_windows=2, scored=scored
+    )
+    assert verdict.windows == int(scored.sum())
+    assert verdict.stretches == np.unique(groups[scored]).size == np.unique(groups).size // 2
+    assert verdict.gain_points is not None and verdict.gain_points < -20
+    assert StudentGuard().decide(verdict).rolled_back
+    same = compare_students(
+        start, start, windows, names, groups, ACTIVITIES, min_windows=2, scored=scored
+    )
+    assert same.gain_points == pytest.approx(0.0) and same.start_accuracy is not None
+    assert same.start_accuracy > 0.8  # each fold's classifier also learnt from unscored stretches
+    one = np.zeros_like(scored)
+    one[groups == groups[0]] = True  # a single scored stretch: no cross-validated figure
+    assert (
+        compare_students(
+            start, start, windows, names, groups, ACTIVITIES, min_windows=2, scored=one
+        ).gain_points
+        is None
+    )
+    with pytest.raises(ValueError, match="scored"):
+        compare_students(start, start, windows, names, groups, ACTIVITIES, scored=scored[:-1])
 
 
 def test_guard__shuffled_teacher_never_served_below_start(config: AppConfig) -> None:

@@ -11,6 +11,7 @@ import torch
 
 from benchmarks.live_utd import record_session, write_video
 from comodo_live.config import AppConfig
+from comodo_live.learning.guard import held_out
 from comodo_live.learning.teacher import make_teacher
 from comodo_live.session.fast_replay import CachedTeacher, FastReplay, load_recording
 from tests.engine_fixtures import fast_config
@@ -89,10 +90,12 @@ def test_fast_replay__processes_every_window_and_clip(session: Path, tmp_path: P
     assert stats.windows == expected
     assert stats.clips == stats.windows  # the camera covered every window
     warmup = config.teacher.stats_warmup_clips
-    # labelled windows make no pair (trainer.hold_out_labelled): the guard's held-out data
-    labelled = sum(replay.labels.counts().values())
-    assert 0 < labelled < stats.clips - warmup
-    assert stats.pairs == stats.clips - warmup - labelled
+    # every other labelled stretch makes no pair (trainer.hold_out_every): the guard's test data
+    _, _, stretches = replay.labels.windows_by_stretch()
+    kept_out = sum(held_out(int(g), config.trainer.hold_out_every) for g in stretches)
+    assert config.trainer.hold_out_every == 2
+    assert 0 < kept_out < stretches.size < stats.clips - warmup
+    assert stats.pairs == stats.clips - warmup - kept_out
     assert replay.pipeline.trainer.replay.added == stats.pairs
     assert stats.windower["skipped_backlog"] == 0 and stats.windower["missing_frames"] == 0
     assert stats.recording_s == pytest.approx(span)
