@@ -533,19 +533,11 @@ def run_seed(
         config, folder, teacher_cache=cache, steps_per_pair=settings.steps_per_pair,
         observer=observe,
     )  # fmt: skip
-    guard = replay.pipeline.classifier.guard
-    verdicts: list[dict[str, Any]] = []
-    decide = guard.decide
-
-    def record_verdict(verdict: Any) -> Any:
-        decided = decide(verdict)
-        step = replay.pipeline.trainer.step
-        verdicts.append({"step": step, **{k: v for k, v in decided.as_dict().items()}})
-        return decided
-
-    guard.decide = record_verdict  # type: ignore[method-assign]
     stats = replay.run(on_status=lambda r: logger.info("%s", status_line(r)), status_every_s=60.0)
     pipeline = replay.pipeline
+    verdicts = [
+        {"step": step, **verdict.as_dict()} for step, verdict in pipeline.classifier.guard.history
+    ]
     served = pipeline.predictor.model
     assert served is not None and served.head is not None
     live = served.encoder

@@ -24,6 +24,7 @@ per activity the per-stretch standard error is a few points, as large as the gai
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ MAX_FOLDS = 3  # folds of the grouped cross-validation (each costs two classifie
 MIN_GROUPS = 2  # stretches needed for a cross-validated figure
 ROLLBACK_Z = 1.645  # one-sided 95 %: roll back only when significantly behind
 ENCODE_BATCH = 256
+HISTORY = 1000  # verdicts the guard remembers (one per rerun, at most one a minute live)
 
 
 @dataclass(frozen=True)
@@ -234,13 +236,16 @@ class StudentGuard:
         self.min_margin_points = float(min_margin_points)
         self.verdict: GuardVerdict = NO_LABELS
         self.rollbacks = 0
+        # (trainer step of the judged snapshot, verdict) of each decision, oldest first
+        self.history: deque[tuple[int | None, GuardVerdict]] = deque(maxlen=HISTORY)
 
     def margin(self, noise_points: float) -> float:
         """How far (points) the distilled student may trail before it is rolled back."""
         return max(ROLLBACK_Z * noise_points, self.min_margin_points)
 
-    def decide(self, verdict: GuardVerdict) -> GuardVerdict:
-        """Record ``verdict`` with its serving decision; returns it."""
+    def decide(self, verdict: GuardVerdict, step: int | None = None) -> GuardVerdict:
+        """Record ``verdict`` (of the snapshot at trainer step ``step``) with its serving
+        decision in :attr:`verdict` and :attr:`history`; returns it."""
         serving = "distilled"
         gain, noise = verdict.gain_points, verdict.noise_points
         if gain is not None and noise is not None and gain < -self.margin(noise):
@@ -256,4 +261,5 @@ class StudentGuard:
             verdict.stretches,
             serving,
         )
+        self.history.append((step, self.verdict))
         return self.verdict

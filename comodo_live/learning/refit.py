@@ -191,7 +191,7 @@ class ClassifierWorker(Worker):
                 if self.hold_out_every > 0
                 else None,
             )
-            self.guard.decide(verdict)
+            self.guard.decide(verdict, snap.step)
             self._guard_key, self._guard_time = key, now
         return start if self.guard.verdict.rolled_back else snap.model
 

@@ -91,6 +91,7 @@ def test_guard__rolls_back_a_broken_student(config: AppConfig) -> None:
         compare_students(start, start, windows, names, groups, ACTIVITIES, min_windows=2)
     )
     assert same.gain_points == pytest.approx(0.0) and not same.rolled_back
+    assert [v.serving for _, v in guard.history] == ["starting", "distilled"]
 
 
 def test_held_out__every_kth_stretch_from_the_first() -> None:
@@ -164,6 +165,7 @@ def test_guard__shuffled_teacher_never_served_below_start(config: AppConfig) -> 
         trainer.publish_snapshot()
         worker.refit_now()
         verdict = worker.guard.verdict
+        assert worker.guard.history[-1] == (trainer.step, verdict)  # the judged snapshot's step
         assert verdict.gain_points is not None and verdict.noise_points is not None
         assert worker.start_student is not None and worker.served is served[-1].encoder
         check = compare_students(
