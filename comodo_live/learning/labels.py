@@ -84,6 +84,9 @@ class LabelStore:
         self._teacher: dict[str, deque[np.ndarray]] = {}
         self._stretch_of: dict[str, deque[int]] = {}  # stretch id of each stored window
         self._stretch = 0
+        # stretch id -> its rank among its activity's stretches (0 = the activity's first)
+        self._ordinal: dict[int, int] = {}
+        self._opened: dict[str, int] = {}  # stretches opened per activity, ever
         self._last_window: tuple[str, float | None] | None = None
         self._intervals: deque[_Interval] = deque(maxlen=64)
         self._version = 0
@@ -141,6 +144,7 @@ class LabelStore:
             self._windows[new] = self._windows.pop(old)
             self._teacher[new] = self._teacher.pop(old)
             self._stretch_of[new] = self._stretch_of.pop(old)
+            self._opened[new] = self._opened.pop(old, 0)
             for interval in self._intervals:
                 if interval.name == old:
                     interval.name = new
@@ -153,6 +157,7 @@ class LabelStore:
                 raise KeyError(f"no activity {name!r}; activities: {self._activities}")
             self._activities.remove(name)
             del self._windows[name], self._teacher[name], self._stretch_of[name]
+            self._opened.pop(name, None)
             kept = [i for i in self._intervals if i.name != name]
             self._intervals.clear()
             self._intervals.extend(kept)
@@ -215,6 +220,8 @@ class LabelStore:
                 or (t is not None and (last[1] is None or abs(t - last[1]) > STRETCH_GAP_S))
             ):
                 self._stretch += 1
+                self._ordinal[self._stretch] = self._opened.get(name, 0)
+                self._opened[name] = self._opened.get(name, 0) + 1
             self._last_window = (name, None if t is None else float(t))
             self._windows[name].append(np.array(data, dtype=np.float32, copy=True))
             self._stretch_of[name].append(self._stretch)
@@ -242,6 +249,11 @@ class LabelStore:
         if not data:
             return np.zeros((0, 0, 0), np.float32), []
         return np.stack(data), names
+
+    def ordinal(self, stretch: int) -> int:
+        """Rank of stretch id ``stretch`` among its activity's stretches (0: the first)."""
+        with self._lock:
+            return self._ordinal.get(int(stretch), 0)
 
     def windows_by_stretch(self) -> tuple[np.ndarray, list[str], np.ndarray]:
         """:meth:`windows` plus the (M,) int64 stretch id of each window."""
@@ -274,6 +286,7 @@ class LabelStore:
                 "windows": {n: [w.copy() for w in self._windows[n]] for n in self._activities},
                 "teacher": {n: [z.copy() for z in self._teacher[n]] for n in self._activities},
                 "stretches": {n: list(self._stretch_of[n]) for n in self._activities},
+                "ordinals": {str(k): v for k, v in self._ordinal.items()},
             }
 
     def load_state(self, state: dict[str, object]) -> None:
@@ -305,6 +318,15 @@ class LabelStore:
             self._stretch = max(
                 [self._stretch, *(max(d, default=0) for d in self._stretch_of.values())]
             )
+            ordinals = state.get("ordinals")
+            self._ordinal, self._opened = {}, {}
+            for n in activities:  # older checkpoints: rank by order of the stored stretch ids
+                for rank, g in enumerate(dict.fromkeys(self._stretch_of[n])):
+                    saved = ordinals.get(str(g)) if isinstance(ordinals, dict) else None
+                    self._ordinal[g] = int(saved) if saved is not None else rank
+                self._opened[n] = max(
+                    (self._ordinal[g] + 1 for g in self._stretch_of[n]), default=0
+                )
             self._last_window = None
             self._intervals.clear()
             self._version += 1

@@ -245,7 +245,9 @@ class Pipeline:
                     name = None
             if name is not None:
                 stretch = self.labels.add_window(name, imu.data, imu.t_start)
-                if stretch is not None and held_out(stretch, self.config.trainer.hold_out_every):
+                if stretch is not None and held_out(
+                    self.labels.ordinal(stretch), self.config.trainer.hold_out_every
+                ):
                     paired = replace(paired, held_out=True)
         if paired.clip is not None and self.camera_on:
             self.teacher.submit(paired)

@@ -187,7 +187,10 @@ class ClassifierWorker(Worker):
                 self.config.min_windows_per_activity,
                 self.config.classifier_c,
                 self.config.anchor_temperature,
-                scored=np.asarray([held_out(int(g), self.hold_out_every) for g in groups], bool)
+                scored=np.asarray(
+                    [held_out(self.labels.ordinal(int(g)), self.hold_out_every) for g in groups],
+                    bool,
+                )
                 if self.hold_out_every > 0
                 else None,
             )

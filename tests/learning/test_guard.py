@@ -94,11 +94,33 @@ def test_guard__rolls_back_a_broken_student(config: AppConfig) -> None:
     assert [v.serving for _, v in guard.history] == ["starting", "distilled"]
 
 
-def test_held_out__every_kth_stretch_from_the_first() -> None:
-    assert [held_out(s, 2) for s in range(1, 7)] == [True, False] * 3
-    assert all(held_out(s, 1) for s in range(1, 5))
-    assert not any(held_out(s, 0) for s in range(1, 5))
-    assert [held_out(s, 3) for s in range(1, 7)] == [True, False, False] * 2
+def test_held_out__every_kth_stretch_of_each_activity_from_the_second() -> None:
+    assert [held_out(o, 2) for o in range(6)] == [False, True] * 3
+    assert all(held_out(o, 1) for o in range(4))
+    assert not any(held_out(o, 0) for o in range(4))
+    assert [held_out(o, 3) for o in range(6)] == [False, True, False] * 2
+
+
+def test_group_folds__spread_each_activity_over_the_folds() -> None:
+    """Activities labelled in a cycle whose length is a multiple of the folds (UTD-MHAD: 27
+    activities, 3 folds) must not put all stretches of an activity in one fold."""
+    names = ["a", "b", "c"] * 4
+    groups = np.arange(1, 13)
+    assert len(set(group_folds(groups, 3)[np.asarray(names) == "a"].tolist())) == 1  # the trap
+    folds = group_folds(groups, 3, names)
+    for activity in "abc":
+        assert set(folds[np.asarray(names) == activity].tolist()) == {0, 1, 2}
+    assert np.bincount(folds).tolist() == [4, 4, 4]
+
+
+def test_labels__stretch_ordinal_per_activity_survives_state(config: AppConfig) -> None:
+    labels = _labelled(config.window.samples, stretches=3, per=2)
+    _, names, groups = labels.windows_by_stretch()
+    ranks = {(n, labels.ordinal(int(g))) for n, g in zip(names, groups, strict=True)}
+    assert ranks == {(n, r) for n in ACTIVITIES for r in range(3)}
+    other = LabelStore(activities=ACTIVITIES)
+    other.load_state(labels.state())
+    assert [other.ordinal(int(g)) for g in groups] == [labels.ordinal(int(g)) for g in groups]
 
 
 def test_guard__scores_only_the_held_out_stretches(config: AppConfig) -> None:
@@ -107,14 +129,15 @@ def test_guard__scores_only_the_held_out_stretches(config: AppConfig) -> None:
     with torch.no_grad():
         for p in broken.parameters():
             p.copy_(torch.randn_like(p) * 1e-4)
-    windows, names, groups = _labelled(config.window.samples).windows_by_stretch()
-    scored = np.asarray([held_out(int(g), 2) for g in groups])
+    labels = _labelled(config.window.samples)
+    windows, names, groups = labels.windows_by_stretch()
+    scored = np.asarray([held_out(labels.ordinal(int(g)), 2) for g in groups])
     assert 0 < scored.sum() < scored.size
     verdict = compare_students(
         broken, start, windows, names, groups, ACTIVITIES, min_windows=2, scored=scored
     )
     assert verdict.windows == int(scored.sum())
-    assert verdict.stretches == np.unique(groups[scored]).size == np.unique(groups).size // 2
+    assert verdict.stretches == np.unique(groups[scored]).size == 6  # 2nd and 4th of 3 activities
     assert verdict.gain_points is not None and verdict.gain_points < -20
     assert StudentGuard().decide(verdict).rolled_back
     same = compare_students(

@@ -80,7 +80,7 @@ def test_fast_replay__same_seed_gives_the_same_student(session: Path, tmp_path: 
 
 
 def test_fast_replay__processes_every_window_and_clip(session: Path, tmp_path: Path) -> None:
-    config = _config(tmp_path)
+    config = _config(tmp_path).replace({"trainer.hold_out_every": 1})
     replay = FastReplay(config, session, steps_per_pair=1)
     stats = replay.run()
     rec = load_recording(session)
@@ -90,11 +90,10 @@ def test_fast_replay__processes_every_window_and_clip(session: Path, tmp_path: P
     assert stats.windows == expected
     assert stats.clips == stats.windows  # the camera covered every window
     warmup = config.teacher.stats_warmup_clips
-    # every other labelled stretch makes no pair (trainer.hold_out_every): the guard's test data
+    # held-out labelled stretches make no pair (hold_out_every 1: all): the guard's test data
     _, _, stretches = replay.labels.windows_by_stretch()
-    kept_out = sum(held_out(int(g), config.trainer.hold_out_every) for g in stretches)
-    assert config.trainer.hold_out_every == 2
-    assert 0 < kept_out < stretches.size < stats.clips - warmup
+    kept_out = sum(held_out(replay.labels.ordinal(int(g)), 1) for g in stretches)
+    assert 0 < kept_out == stretches.size < stats.clips - warmup
     assert stats.pairs == stats.clips - warmup - kept_out
     assert replay.pipeline.trainer.replay.added == stats.pairs
     assert stats.windower["skipped_backlog"] == 0 and stats.windower["missing_frames"] == 0
