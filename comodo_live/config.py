@@ -233,10 +233,10 @@ class TrainerConfig:
         max_steps_per_s: cap on optimiser steps/s (0 = as fast as possible).
         checkpoint_every_s: seconds between atomic checkpoints.
         publish_every_s: seconds between EMA snapshots handed to the predictor.
-        hold_out_every: every k-th labelled stretch (by stretch id) makes no distillation pair
-            and is the student guard's test data, so the guard judges the student on windows it
-            never trained on; 1 = every labelled stretch, 0 = none (the guard then scores windows
-            the student trained on: biased).
+        hold_out_every: of each activity's labelled stretches, the 2nd, (k+1)-th, (2k+1)-th …
+            (k = this) make no distillation pair and are the student guard's test data, so the
+            guard judges the student on windows it never trained on; 1 = every labelled
+            stretch, 0 = none (the guard then scores windows the student trained on: biased).
         imu_stats_windows: IMU windows (camera on or off) whose per-channel mean/std fix the
             student's input normalisation before training starts; then frozen.
         torch_threads: torch intra-op threads, process-wide (teacher, trainer and predictor each
