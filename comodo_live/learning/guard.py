@@ -119,29 +119,20 @@ def held_out(ordinal: int, every: int) -> bool:
     return every > 0 and (ordinal + every - 1) % every == 0
 
 
-def group_folds(groups: np.ndarray, folds: int, names: Sequence[str] | None = None) -> np.ndarray:
-    """(M,) fold index per window: whole stretches per fold.
+def group_folds(groups: np.ndarray, folds: int) -> np.ndarray:
+    """(M,) fold index per window: contiguous blocks of stretches in time order (stretch ids
+    grow with time), so each fold's classifier learns from the user's other periods and is
+    tested on a period it never saw, as the app is on the windows to come.
 
-    With ``names``, each activity's stretches (in order of appearance) are dealt round-robin over
-    the folds, starting where the previous activity stopped, so every fold's classifier has seen
-    the other stretches of each activity it is tested on. (Dealing all stretches in order of
-    appearance put every stretch of an activity in the same fold when activities are labelled in
-    a cycle whose length is a multiple of ``folds``: UTD-MHAD's 27 activities in 3 folds.)
+    Interleaved folds (stretches dealt round-robin, by activity or not) let the classifier learn
+    from the same period as the tested stretch: on UTD-MHAD's 4-person session the cross-
+    validated accuracy of the untrained student was 42 % interleaved, 59 % with 3 time blocks,
+    64 % leave-one-person-out; interleaved, it also ranked the distilled student 14.6 points
+    below the starting one while it was 4.2 points better on new people (issue 10).
     """
     groups = np.asarray(groups)
-    _, first = np.unique(groups, return_index=True)
-    order = groups[np.sort(first)]  # stretch ids in order of appearance
-    if names is None:
-        fold_of = {g: i % folds for i, g in enumerate(order)}
-    else:
-        activity_of = {
-            g: names[i] for g, i in zip(groups[np.sort(first)], np.sort(first), strict=True)
-        }
-        fold_of, dealt = {}, 0
-        for activity in dict.fromkeys(activity_of[g] for g in order):
-            for g in (g for g in order if activity_of[g] == activity):
-                fold_of[g] = dealt % folds
-                dealt += 1
+    order = np.unique(groups)  # stretch ids ascending = order of labelling
+    fold_of = {g: min(folds - 1, i * folds // order.size) for i, g in enumerate(order)}
     return np.asarray([fold_of[g] for g in groups], np.int64)
 
 
@@ -220,7 +211,7 @@ def compare_students(
     n_scored = int(scored.sum())
     if n_groups < MIN_GROUPS or len(set(names)) < 2:
         return GuardVerdict(None, None, None, None, n_scored, n_groups)
-    folds = group_folds(groups, min(MAX_FOLDS, int(np.unique(groups).size)), names)
+    folds = group_folds(groups, min(MAX_FOLDS, int(np.unique(groups).size)))
     settings = (activities, min_windows, c, anchor_temperature)
     e_start = start_embeddings if start_embeddings is not None else _encode(start, windows)
     ok_current = cv_correct(_encode(current, windows), names, folds, *settings)
