@@ -57,7 +57,7 @@ def test_labels__windows_remember_their_stretch(config: AppConfig) -> None:
 
 def test_group_folds__never_split_a_stretch() -> None:
     groups = np.repeat([7, 3, 9, 1, 5], 4)
-    folds = group_folds(groups, 3)
+    folds = group_folds(groups, 3, ["a"] * groups.size)
     for g in np.unique(groups):
         assert np.unique(folds[groups == g]).size == 1
     assert set(folds.tolist()) == {0, 1, 2}
@@ -101,14 +101,17 @@ def test_held_out__every_kth_stretch_of_each_activity_from_the_second() -> None:
     assert [held_out(o, 3) for o in range(6)] == [False, True, False] * 2
 
 
-def test_group_folds__contiguous_periods_in_labelling_order() -> None:
-    """Each fold is one period of the session (stretch ids grow with time): the classifier is
-    tested on a period it never learnt from, as on the windows to come."""
-    groups = np.repeat(np.arange(1, 13), 3)
-    folds = group_folds(groups, 3)
-    assert folds.tolist() == [0] * 12 + [1] * 12 + [2] * 12
-    shuffled = np.random.default_rng(0).permutation(groups)
-    np.testing.assert_array_equal(group_folds(shuffled, 3), (shuffled - 1) // 4)
+def test_group_folds__each_activity_cut_into_periods() -> None:
+    """Activities labelled one after another (UTD-MHAD's session: 4 people per activity): each
+    fold holds one period of every activity, never all of one activity."""
+    names = [a for a in "abc" for _ in range(4)]  # a a a a b b b b c c c c
+    groups = np.arange(1, 13)
+    folds = group_folds(groups, 3, names)
+    assert folds.tolist() == [0, 0, 1, 2] * 3
+    shuffled = np.random.default_rng(0).permutation(12)
+    again = group_folds(groups[shuffled], 3, [names[i] for i in shuffled])
+    np.testing.assert_array_equal(again, folds[shuffled])  # by stretch id, not window order
+    assert group_folds(np.array([5, 5, 9]), 3, ["a", "a", "b"]).tolist() == [0, 0, 0]
 
 
 def test_labels__stretch_ordinal_per_activity_survives_state(config: AppConfig) -> None:
