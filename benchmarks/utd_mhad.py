@@ -76,8 +76,8 @@ DEFAULTS: dict[str, Any] = {
     "sup_lr": 1e-3,
     "sup_augment": True,
     "ft_encoder_lr_scale": 1.0,
-    # bf16 autocast: ~1.5x faster on the CPU of the first run (Nov 21), 16x slower on one
-    # without bf16 instructions (2.2 s vs 0.13 s per step, Nov 30): fp32 everywhere
+    # bf16 autocast: ~1.5x faster on the CPU of the first run (Nov 21), 16x slower on another
+    # (2.2 s vs 0.13 s per step on the CPU of Nov 30): fp32 everywhere
     "bf16": False,
 }
 KS: tuple[int | None, ...] = (1, 2, None)
