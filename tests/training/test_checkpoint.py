@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -143,41 +144,22 @@ def test_load__newer_version(tmp_path: Path) -> None:
         load_checkpoint(path)
 
 
-def _mount_tmpfs(path: Path, size: str) -> None:
-    """Mount a tiny tmpfs at ``path`` (root only); skip the test where mounting is refused."""
-    import subprocess
-
-    path.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs to fill ({result.stderr.strip() or 'not root'})")
-
-
-def test_save__disk_full_keeps_last_good_checkpoint_and_says_so(tmp_path: Path) -> None:
-    import subprocess
-
-    volume = tmp_path / "volume"
-    _mount_tmpfs(volume, "1m")
-    try:
-        path = volume / "checkpoints" / "latest.pt"
-        save_checkpoint(path, {"step": 1, "w": torch.zeros(1000)}, "session")
-        big = {"step": 2, "w": torch.zeros(300_000)}  # 1.2 MB: cannot fit next to the first
-        with pytest.raises(checkpoint_module.CheckpointWriteError) as caught:
-            save_checkpoint(path, big, "session")
-        message = str(caught.value)
-        assert message.startswith(f"no space left on {path.parent}")
-        assert "enforce fail" not in message and "Errno" not in message
-        assert sorted(os.listdir(path.parent)) == ["latest.pt"]  # the temp file is gone
-        assert load_checkpoint(path, "session")["step"] == 1
-        save_checkpoint(path, {"step": 3, "w": torch.zeros(1000)}, "session")  # room again
-        assert load_checkpoint(path, "session")["step"] == 3
-    finally:
-        subprocess.run(["umount", str(volume)], check=False)
+def test_save__disk_full_keeps_last_good_checkpoint_and_says_so(
+    small_volume: Callable[[int], Path],
+) -> None:
+    volume = small_volume(1)
+    path = volume / "checkpoints" / "latest.pt"
+    save_checkpoint(path, {"step": 1, "w": torch.zeros(1000)}, "session")
+    big = {"step": 2, "w": torch.zeros(300_000)}  # 1.2 MB: cannot fit next to the first
+    with pytest.raises(checkpoint_module.CheckpointWriteError) as caught:
+        save_checkpoint(path, big, "session")
+    message = str(caught.value)
+    assert message.startswith(f"no space left on {path.parent}")
+    assert "enforce fail" not in message and "Errno" not in message
+    assert sorted(os.listdir(path.parent)) == ["latest.pt"]  # the temp file is gone
+    assert load_checkpoint(path, "session")["step"] == 1
+    save_checkpoint(path, {"step": 3, "w": torch.zeros(1000)}, "session")  # room again
+    assert load_checkpoint(path, "session")["step"] == 3
 
 
 def test_save__other_write_errors_are_one_sentence(
