@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -51,9 +51,11 @@ class GuardVerdict:
         noise_points: standard error of that gain over stretches, points (None as above).
         current_accuracy: cross-validated accuracy of the current student, [0, 1] (or None).
         start_accuracy: the same for the starting student (or None).
-        windows: labelled windows used.
-        stretches: labelled stretches (independent units of the cross-validation).
+        windows: labelled windows scored (those of held-out stretches).
+        stretches: scored stretches (independent units of the cross-validation).
         serving: ``"distilled"`` or ``"starting"`` (rolled back).
+        labelled: all labelled windows, scored or not (those in stretches the student trains on
+            included), so the summary can tell "no labels" from "no held-out labels yet".
     """
 
     gain_points: float | None
@@ -63,19 +65,27 @@ class GuardVerdict:
     windows: int
     stretches: int
     serving: str = "distilled"
+    labelled: int = 0
 
     @property
     def rolled_back(self) -> bool:
         return self.serving == "starting"
 
     def summary(self) -> str:
-        """``"distillation gain on your labels: +x points (n windows)"`` or ``"no labels yet"``."""
+        """``"distillation gain on your labels: +x points (n windows)"``, or why there is no
+        figure yet: no labels at all, no held-out stretch yet, or too few held-out stretches."""
         if self.gain_points is None:
-            return "distillation gain on your labels: no labels yet" + (
-                f" ({self.windows} windows in {self.stretches} stretch"
+            head = "distillation gain on your labels: "
+            if self.windows == 0 and self.labelled == 0:
+                return head + "no labels yet"
+            if self.windows == 0:
+                return head + (
+                    f"not measured yet ({self.labelled} labelled windows all train the student;"
+                    " label an activity a second time to test on it)"
+                )
+            return head + (
+                f"not measured yet ({self.windows} held-out windows in {self.stretches} stretch"
                 f"{'es' if self.stretches != 1 else ''}; need 2 stretches of 2 activities)"
-                if self.windows
-                else ""
             )
         text = (
             f"distillation gain on your labels: {self.gain_points:+.1f} points "
@@ -92,6 +102,7 @@ class GuardVerdict:
             "windows": self.windows,
             "stretches": self.stretches,
             "serving": self.serving,
+            "labelled": self.labelled,
             "summary": self.summary(),
         }
 
@@ -216,7 +227,7 @@ def compare_students(
     n_groups = int(np.unique(groups[scored]).size) if scored.any() else 0
     n_scored = int(scored.sum())
     if n_groups < MIN_GROUPS or len(set(names)) < 2:
-        return GuardVerdict(None, None, None, None, n_scored, n_groups)
+        return GuardVerdict(None, None, None, None, n_scored, n_groups, labelled=m)
     folds = group_folds(groups, MAX_FOLDS, names)
     settings = (activities, min_windows, c, anchor_temperature)
     e_start = start_embeddings if start_embeddings is not None else _encode(start, windows)
@@ -233,6 +244,7 @@ def compare_students(
         start_accuracy=float(ok_start.mean()),
         windows=n_scored,
         stretches=n_groups,
+        labelled=m,
     )
 
 
@@ -266,14 +278,6 @@ class StudentGuard:
             serving = "starting"
         if serving == "starting" and not self.verdict.rolled_back:
             self.rollbacks += 1
-        self.verdict = GuardVerdict(
-            verdict.gain_points,
-            verdict.noise_points,
-            verdict.current_accuracy,
-            verdict.start_accuracy,
-            verdict.windows,
-            verdict.stretches,
-            serving,
-        )
+        self.verdict = replace(verdict, serving=serving)
         self.history.append((step, self.verdict))
         return self.verdict

@@ -158,6 +158,12 @@ class ClassifierWorker(Worker):
         self.served = served
         self._publish(PredictorModel(served, head, snap.serial))
 
+    def _held_out_mask(self, groups: np.ndarray) -> np.ndarray:
+        """(M,) bool: the windows of stretches kept out of distillation (one lookup per stretch)."""
+        ids, inverse = np.unique(groups, return_inverse=True)
+        kept = np.asarray([held_out(self.labels.ordinal(int(g)), self.hold_out_every) for g in ids])
+        return kept.astype(bool)[inverse.reshape(-1)]
+
     def _guarded(self, snap: EncoderSnapshot, version: int) -> ImuStudent:
         """The student to serve: the distilled snapshot unless the guard rolled it back."""
         if self.start_student is None or snap.urgent:
@@ -187,12 +193,7 @@ class ClassifierWorker(Worker):
                 self.config.min_windows_per_activity,
                 self.config.classifier_c,
                 self.config.anchor_temperature,
-                scored=np.asarray(
-                    [held_out(self.labels.ordinal(int(g)), self.hold_out_every) for g in groups],
-                    bool,
-                )
-                if self.hold_out_every > 0
-                else None,
+                scored=self._held_out_mask(groups) if self.hold_out_every > 0 else None,
             )
             self.guard.decide(verdict, snap.step)
             self._guard_key, self._guard_time = key, now

@@ -72,6 +72,25 @@ def test_guard__no_labels_says_so(config: AppConfig) -> None:
     assert "no labels yet" in StudentGuard().decide(verdict).summary()
 
 
+def test_guard__labels_without_a_held_out_stretch_say_what_is_missing(config: AppConfig) -> None:
+    """Each activity labelled once: every stretch trains (hold_out_every = 2), none is scored;
+    the summary must not claim there are no labels."""
+    student = build_student(config)
+    labels = _labelled(config.window.samples, stretches=1, per=3)
+    windows, names, groups = labels.windows_by_stretch()
+    scored = np.asarray([held_out(labels.ordinal(int(g)), 2) for g in groups])
+    assert not scored.any()
+    verdict = compare_students(student, student, windows, names, groups, ACTIVITIES, scored=scored)
+    text = StudentGuard().decide(verdict).summary()
+    assert verdict.gain_points is None and verdict.labelled == 9 and verdict.windows == 0
+    assert "no labels yet" not in text
+    assert "9 labelled windows" in text and "second time" in text
+    one = np.zeros_like(scored)
+    one[groups == groups[0]] = True  # one held-out stretch: still no cross-validated figure
+    few = compare_students(student, student, windows, names, groups, ACTIVITIES, scored=one)
+    assert "3 held-out windows in 1 stretch;" in few.summary()
+
+
 def test_guard__rolls_back_a_broken_student(config: AppConfig) -> None:
     start = build_student(config).eval()
     broken = copy.deepcopy(start)
