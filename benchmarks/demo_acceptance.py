@@ -41,6 +41,7 @@ from _machine import machine  # benchmarks/ is on sys.path when run as a script
 
 from comodo_live.config import AppConfig, load_config
 from comodo_live.head import Smoother, fit_head
+from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pipeline import build_student
 from comodo_live.learning.refit import encode_windows
 from comodo_live.learning.state import load_state
@@ -186,9 +187,10 @@ def run_demo(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     live_acc = float(np.mean([r["label"] == r["truth"] for r in off])) if off else float("nan")
     confusion = Counter((r["truth"], r["label"]) for r in off)
     state = load_state(session_dir / "checkpoints" / "latest.pt")
-    labelled = state["labelled_windows"].numpy()
-    labels = list(state["labelled_labels"])
-    activities = tuple(state["labels"]["activities"])
+    store = LabelStore()
+    store.load_state(state["labels"])
+    labelled, labels, _ = store.windows_by_stretch()  # (M, C, N), M names
+    activities = tuple(store.activities)
     windows = np.stack([d for _, _, d in eval_windows])
     trained = build_student(config)
     trained.load_state_dict(state["ema_student"])
