@@ -1,6 +1,6 @@
 """A disk that fills up during a recorded session, through the real app on a real small tmpfs:
-recording stops in words, learning goes on, the last good checkpoint survives, the app exits on
-time, and the recorder child is gone."""
+recording stops in words, learning goes on, checkpoints fail in words while the last good one
+survives whole, the app exits on time, and the recorder child is gone."""
 
 from __future__ import annotations
 
@@ -124,6 +124,7 @@ def test_disk_full__recording_stops_in_words_and_the_app_exits_on_time(
         assert returncode == 0, text
         assert f"no space left on {session}" in text
         assert "recording stopped (learning and predictions go on)" in text
+        assert f"checkpoint failed: no space left on {checkpoint.parent}" in text
         assert any(
             " | no space left on " in line for line in text.splitlines() if line.startswith("[")
         )
