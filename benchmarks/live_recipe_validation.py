@@ -31,6 +31,7 @@ import comodo_live  # noqa: F401
 from comodo_live.config import AppConfig
 from comodo_live.data.utd_mhad import TRAIN_SUBJECTS
 from comodo_live.head import Smoother, fit_head
+from comodo_live.learning.guard import compare_students, held_out
 from comodo_live.learning.pair_store import PairStore
 from comodo_live.learning.pipeline import build_student
 from comodo_live.learning.refit import encode_windows
@@ -52,6 +53,10 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "single_round": {**R05, "trainer.min_pairs": 50_000, "trainer.round_max_pairs": 50_000},
     "fixed_rounds": {"trainer.round_growth": 0.0},
     "stats_10": {"trainer.imu_stats_windows": 10},
+    # trainer.hold_out_every: which labelled stretches make no pair (the guard's test data)
+    "hold_out_0": {"trainer.hold_out_every": 0},
+    "hold_out_1": {"trainer.hold_out_every": 1},
+    "hold_out_2": {"trainer.hold_out_every": 2},
 }
 THRESHOLD_MULTIPLES = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 13.5)
 
@@ -75,6 +80,24 @@ def labelled_windows(data: dict[str, np.ndarray], session: np.ndarray, seed: int
                 trial = rng.choice(np.unique(data["trial_id"][rows]))
                 keep.append(rows[data["trial_id"][rows] == trial])
     return np.concatenate(keep)
+
+
+def stretches(data: dict[str, np.ndarray], labelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stretch id (rank of the trial in session order) and ordinal (rank among its activity's
+    stretches) of each labelled window, as the app's LabelStore numbers them."""
+    trials = data["trial_id"][labelled]
+    _, first = np.unique(trials, return_index=True)
+    order = trials[np.sort(first)]  # trials in labelling (session) order
+    group_of = {int(t): g for g, t in enumerate(order)}
+    seen: dict[str, int] = {}
+    ordinal_of: dict[int, int] = {}
+    for t in order:
+        activity = str(data["label"][labelled][trials == t][0])
+        ordinal_of[int(t)] = seen.get(activity, 0)
+        seen[activity] = ordinal_of[int(t)] + 1
+    groups = np.asarray([group_of[int(t)] for t in trials], np.int64)
+    ordinals = np.asarray([ordinal_of[int(t)] for t in trials], np.int64)
+    return groups, ordinals
 
 
 def shown_shares(
@@ -117,10 +140,14 @@ def run_fold(
     student = build_student(cfg)
     store = PairStore(cfg.trainer.replay_size, 6, 100, z_all.shape[1])
     trainer = TrainerWorker(cfg.trainer, student, store, seed=seed)
+    groups, ordinals = stretches(data, labelled)
+    every = cfg.trainer.hold_out_every
+    scored = np.asarray([held_out(int(o), every) for o in ordinals], bool)  # (L,) guard's data
+    no_pair = set(labelled[scored].tolist())
     t0 = time.perf_counter()
     for i in session:
         trainer.imu_stats.observe(data["imu"][i])
-        if train:
+        if train and int(i) not in no_pair:
             store.add(data["imu"][i], z_all[i])
             trainer.step_until_budget()
     trainer.request_flush()
@@ -144,10 +171,29 @@ def run_fold(
     probs = head.probabilities(encode_windows(encoder, data["imu"][held]))  # (M, K)
     truth = [str(a) for a in data["label"][held]]
     predicted = np.asarray(head.activities)[probs.argmax(axis=1)]
+    guard = None
+    if train and every > 0:  # what the app's guard would say, vs the gain on the new subject
+        start = build_student(cfg).eval()
+        start.set_channel_stats(encoder.channel_mean, encoder.channel_std)
+        verdict = compare_students(
+            encoder,
+            start,
+            data["imu"][labelled],
+            names,
+            groups,
+            activities,
+            pc.min_windows_per_activity,
+            pc.classifier_c,
+            pc.anchor_temperature,
+            scored=scored,
+        )
+        guard = verdict.as_dict()
     return {
         "fold": fold,
         "seed": seed,
         "top1": float(np.mean(predicted == np.asarray(truth)) * 100),
+        "held_out_windows": int(scored.sum()) if every > 0 else 0,
+        "guard": guard,
         "steps": trainer.step,
         "rounds": trainer.schedule.rounds,
         "pairs": int(store.added),
@@ -161,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidates", default=",".join(CANDIDATES))
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--folds", default=",".join(map(str, TRAIN_SUBJECTS)))
+    parser.add_argument("--out", type=Path, default=OUT, help="results JSON (updated per run)")
     args = parser.parse_args(argv)
+    out: Path = args.out
     torch.set_num_threads(1)
     data = load_windows()
     base = AppConfig()
@@ -173,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         ).numpy()  # (M, D)
     seeds = [int(s) for s in args.seeds.split(",")]
     folds = [int(f) for f in args.folds.split(",")]
-    results: dict[str, Any] = json.loads(OUT.read_text()) if OUT.exists() else {}
+    results: dict[str, Any] = json.loads(out.read_text()) if out.exists() else {}
     results.setdefault("runs", {})
     results["protocol"] = (
         "UTD-MHAD training subjects only; leave-one-training-subject-out: a session of the other "
@@ -193,9 +241,11 @@ def main(argv: list[str] | None = None) -> int:
                     data, z_all, config, fold, seed, train=not name.startswith("untrained")
                 )
                 runs.append(r)
+                guard = r["guard"] or {}
                 print(
                     f"{name:14s} fold={fold} seed={seed} top1={r['top1']:5.1f} "
-                    f"steps={r['steps']} rounds={r['rounds']} {r['train_s']:.0f}s",
+                    f"steps={r['steps']} rounds={r['rounds']} {r['train_s']:.0f}s"
+                    + (f" | {guard['summary']}" if guard else ""),
                     flush=True,
                 )
         results["runs"][name] = {
@@ -203,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             "mean_top1": float(np.mean([r["top1"] for r in runs])),
             "folds": runs,
         }
-        OUT.write_text(json.dumps(results, indent=1))
+        out.write_text(json.dumps(results, indent=1))
     if "untrained" in results["runs"]:
         ref = {(r["fold"], r["seed"]): r["top1"] for r in results["runs"]["untrained"]["folds"]}
         for name, entry in results["runs"].items():
@@ -214,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             ]
             entry["gain_vs_untrained"] = float(np.mean(gains)) if gains else None
             print(f"{name:14s} top1={entry['mean_top1']:5.1f} gain={entry['gain_vs_untrained']}")
-    OUT.write_text(json.dumps(results, indent=1))
+    out.write_text(json.dumps(results, indent=1))
     return 0
 
 
