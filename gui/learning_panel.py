@@ -82,9 +82,11 @@ class LearningPanel(QGroupBox):
         self.queue_bar.setFormat("teacher queue %p% full")
         self.gain_label = QLabel("distillation gain on your labels: –")
         self.gain_label.setObjectName("learning:distillation gain")
+        self.gain_label.setWordWrap(True)  # "not measured yet (…)" is a sentence
         self.gain_label.setToolTip(
-            "Cross-validated on your labelled stretches: the distilled student + classifier vs "
-            "the starting student. A student that falls behind is rolled back (not served)."
+            "Cross-validated on your held-out labelled stretches (the 2nd, 4th … of each "
+            "activity, which the student never trains on): the distilled student + classifier "
+            "vs the starting student. A student that falls behind is rolled back (not served)."
         )
         layout = QVBoxLayout(self)
         layout.addWidget(self.gain_label)
