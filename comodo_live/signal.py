@@ -86,8 +86,20 @@ def _reflect(
 def lowpass_resample(
     times: np.ndarray, samples: np.ndarray, grid: np.ndarray, out_rate_hz: float
 ) -> np.ndarray:
-    """Windowed-sinc low-pass of (M, C) samples at (M,) times, evaluated at (G,) grid → (C, G)."""
+    """Windowed-sinc low-pass of (M, C) samples at (M,) times, evaluated at (G,) grid → (C, G).
+
+    A non-finite sample makes the outputs within its reach NaN (or ±inf), quietly: the windower
+    drops such windows and the IMU quality check names the stream (no RuntimeWarning per chunk).
+    """
     half = half_length_s(out_rate_hz)  # cutoff: out_rate_hz / 2, the output's Nyquist frequency
+    with np.errstate(invalid="ignore", over="ignore"):
+        return _lowpass_resample(times, samples, grid, half)
+
+
+def _lowpass_resample(
+    times: np.ndarray, samples: np.ndarray, grid: np.ndarray, half: float
+) -> np.ndarray:
+    """:func:`lowpass_resample` with the kernel's half-length ``half`` (s) → (C, G)."""
     t, x = _reflect(times, samples, float(grid[0]) - half, float(grid[-1]) + half)
     out = np.empty((samples.shape[1], len(grid)), dtype=np.float64)  # (C, G)
     for start in range(0, len(grid), _CHUNK):
