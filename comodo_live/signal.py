@@ -83,6 +83,7 @@ def _reflect(
     return np.concatenate(parts_t), np.concatenate(parts_x)
 
 
+@np.errstate(invalid="ignore", over="ignore")
 def lowpass_resample(
     times: np.ndarray, samples: np.ndarray, grid: np.ndarray, out_rate_hz: float
 ) -> np.ndarray:
@@ -92,14 +93,6 @@ def lowpass_resample(
     drops such windows and the IMU quality check names the stream (no RuntimeWarning per chunk).
     """
     half = half_length_s(out_rate_hz)  # cutoff: out_rate_hz / 2, the output's Nyquist frequency
-    with np.errstate(invalid="ignore", over="ignore"):
-        return _lowpass_resample(times, samples, grid, half)
-
-
-def _lowpass_resample(
-    times: np.ndarray, samples: np.ndarray, grid: np.ndarray, half: float
-) -> np.ndarray:
-    """:func:`lowpass_resample` with the kernel's half-length ``half`` (s) → (C, G)."""
     t, x = _reflect(times, samples, float(grid[0]) - half, float(grid[-1]) + half)
     out = np.empty((samples.shape[1], len(grid)), dtype=np.float64)  # (C, G)
     for start in range(0, len(grid), _CHUNK):
