@@ -15,6 +15,8 @@ Exit status: 0 done, 2 a usage or input error (every subcommand), 141 stdout clo
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import sys
 from collections.abc import Callable, Sequence
 
@@ -128,8 +130,18 @@ def _dispatch(argv: list[str]) -> int:
     return _session(argv)
 
 
+def _show_native_crashes() -> None:
+    """A crash in native code (Qt, liblsl, torch, OpenCV) prints every thread's Python stack on
+    stderr (for the bug report) instead of dying silently; no-op without a real stderr."""
+    if faulthandler.is_enabled():
+        return
+    with contextlib.suppress(AttributeError, OSError, RuntimeError, ValueError):
+        faulthandler.enable()  # io.UnsupportedOperation is an OSError and a ValueError
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for any usage or input error)."""
+    _show_native_crashes()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         return _dispatch(args)

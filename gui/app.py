@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+from PyQt6 import sip
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
@@ -26,6 +27,20 @@ log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STOP_POLL_MS = 200  # how often the event loop looks for a stop request (and lets Python run)
+
+# The process's one QApplication, kept for the process's lifetime. A local one would be destroyed
+# when run() returns, before its widgets (the window is kept alive by its timer's slot): a
+# QApplication destroyed under live widgets is undefined behaviour in Qt (a rare SIGSEGV at exit).
+_application: list[QApplication] = []
+
+
+def application() -> QApplication:
+    """The process's QApplication (the existing one, e.g. pytest-qt's, or a new one kept)."""
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    _application[:] = [QApplication(sys.argv[:1])]
+    return _application[0]
 
 
 def run(
@@ -55,7 +70,7 @@ def run(
     """
     if duration_s is not None and duration_s <= 0:
         raise ValueError(f"duration_s must be > 0 s or None, got {duration_s}")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = application()
     app.setApplicationName("comodo-live")
     window = MainWindow(controller)
     for warning in warnings:
@@ -103,7 +118,20 @@ def run(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sys.excepthook = previous_hook
+        _dispose(window, wake)
     return int(code) if started else 1
+
+
+def _dispose(window: MainWindow, wake: QTimer) -> None:
+    """Destroy the window (and its plots) now, in the GUI thread, while the QApplication lives.
+
+    Left to Python, it would never be freed (its timer's slot refers back to it) or be freed by
+    the cyclic garbage collector in whichever thread happens to run it: Qt widgets must die in
+    the GUI thread. The Python object stays usable for plain attributes (e.g. ``log_pane.lines``).
+    """
+    wake.timeout.disconnect()
+    if not sip.isdeleted(window):
+        sip.delete(window)  # deletes its children (plots, panels, timers) with it
 
 
 def _start(controller: Controller, window: MainWindow) -> bool:

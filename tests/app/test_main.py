@@ -88,3 +88,43 @@ def test_display_problem__per_platform_and_environment() -> None:
 def test_main__old_app_flags_still_parse(tmp_path: Path) -> None:
     result = _app(tmp_path, "--headless", "--demo", "--duration", "5", "--no-record", "--help")
     assert result.returncode == 0 and "--headless" in result.stdout and "--replay" in result.stdout
+
+
+def test_main__a_native_crash_prints_every_threads_python_stack(tmp_path: Path) -> None:
+    """A segfault in native code (here a NULL read through ctypes, in a worker thread) leaves
+    the stacks on stderr, not a bare "-11" (faulthandler, enabled by main)."""
+    script = (
+        "import ctypes, sys, threading\n"
+        "from comodo_app import main as entry\n"
+        "def crash_in_native_code(argv):\n"
+        "    worker = threading.Thread(target=ctypes.string_at, args=(0,), name='worker')\n"
+        "    worker.start()\n"
+        "    worker.join()\n"
+        "    return 0\n"
+        "entry.DISPATCH['run'] = crash_in_native_code\n"
+        "sys.exit(entry.main(['run']))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONFAULTHANDLER"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == -11, result.stderr[-2000:]
+    assert "Fatal Python error: Segmentation fault" in result.stderr, result.stderr[-2000:]
+    assert "crash_in_native_code" in result.stderr  # the main thread's stack, waiting on it
+    assert "Current thread" in result.stderr
+
+
+def test_main__without_a_stderr_the_crash_handler_is_skipped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import faulthandler
+
+    monkeypatch.setattr(faulthandler, "is_enabled", lambda: False)
+    monkeypatch.setattr(sys, "stderr", None)  # pythonw, a service: no stderr to write to
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("comodo-live ")

@@ -94,3 +94,31 @@ def test_run__startup_warnings_show_in_the_window(qapp, tmp_path, monkeypatch) -
     warning = "--lsl-lan: LSL discovery opened to the local network"
     assert run(demo_controller(tmp_path), duration_s=2.0, warnings=[warning]) == 0
     assert windows and any(f"[warning] {warning}" in line for line in windows[0].log_pane.lines)
+
+
+def test_run__window_is_destroyed_in_the_gui_thread_before_the_application(
+    tmp_path, monkeypatch
+) -> None:
+    """run() destroys its window (plots and all) before returning, and the QApplication it made
+    outlives it: Qt widgets never die under a destroyed QApplication or in another thread."""
+    import threading
+
+    from PyQt6 import sip
+    from PyQt6.QtWidgets import QApplication
+
+    import gui.app as app_module
+
+    destroyed: list[str] = []
+    windows: list[app_module.MainWindow] = []
+
+    class Watched(app_module.MainWindow):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            windows.append(self)
+            self.destroyed.connect(lambda: destroyed.append(threading.current_thread().name))
+
+    monkeypatch.setattr(app_module, "MainWindow", Watched)
+    assert run(demo_controller(tmp_path), duration_s=2.0) == 0
+    assert destroyed == [threading.main_thread().name]
+    assert sip.isdeleted(windows[0])
+    assert QApplication.instance() is app_module.application()  # still there
