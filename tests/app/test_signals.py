@@ -120,8 +120,14 @@ def _run_and_signal(
     )
 
 
+def _tail(output: str) -> str:
+    """The end of the app's output, or from a native crash's dump of every thread on."""
+    crash = output.find("Fatal Python error")
+    return output[crash : crash + 12000] if crash >= 0 else output[-3000:]
+
+
 def _assert_stopped_cleanly(run: Stopped, caplog: pytest.LogCaptureFixture) -> None:
-    assert run.returncode == 0, run.output[-3000:]
+    assert run.returncode == 0, _tail(run.output)
     assert run.exit_after_s <= EXIT_WITHIN_S, f"exit took {run.exit_after_s:.1f} s"
     assert "Traceback" not in run.output, run.output[-3000:]
     assert "stopping cleanly" in run.output
