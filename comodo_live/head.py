@@ -364,15 +364,15 @@ def fit_head(
     intercept = np.zeros(len(present), np.float32)  # (K,)
     if linear.any():
         from sklearn.linear_model import LogisticRegression
-        from threadpoolctl import threadpool_limits
 
         keep = np.isin(labels_arr, np.asarray(present)[linear])
         z = (e[keep] - mean) / std
         model = LogisticRegression(C=c, max_iter=500)
-        # one BLAS thread: the matrices are small (M x E, K x E), and threaded BLAS spent ~85 %
-        # of each L-BFGS iteration on thread hand-offs (1.56 s vs 0.29 s for 350 windows,
-        # 27 activities, 256 dims, 2 cores) while the trainer competes for the cores anyway
-        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+        # BLAS runs one thread for the whole process (comodo_live.blas): the matrices are small,
+        # and threaded BLAS spent ~85 % of each L-BFGS iteration on thread hand-offs (1.56 s vs
+        # 0.29 s for 350 windows, 27 activities, 256 dims, 2 cores). Not toggled here: changing
+        # it from this (worker) thread races other threads' BLAS calls.
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(z, labels_arr[keep])
         rows = {str(cls): i for i, cls in enumerate(model.classes_)}
