@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 from _machine import machine  # benchmarks/ is on sys.path when run as a script
+from live_recipe_windows import HOP
 from live_recipe_windows import load as load_windows
 
 import comodo_live  # noqa: F401
@@ -32,6 +33,7 @@ from comodo_live.config import AppConfig
 from comodo_live.data.utd_mhad import TRAIN_SUBJECTS
 from comodo_live.head import Smoother, fit_head
 from comodo_live.learning.guard import compare_students, held_out
+from comodo_live.learning.labels import LabelStore
 from comodo_live.learning.pair_store import PairStore
 from comodo_live.learning.pipeline import build_student
 from comodo_live.learning.refit import encode_windows
@@ -58,6 +60,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "hold_out_1": {"trainer.hold_out_every": 1},
     "hold_out_2": {"trainer.hold_out_every": 2},
 }
+HOP_S = HOP / 50.0  # the windows' hop, s (50 Hz IMU)
 THRESHOLD_MULTIPLES = (0.0, 1.0, 2.0, 4.0, 6.0, 8.0, 10.0, 13.5)
 
 
@@ -83,21 +86,23 @@ def labelled_windows(data: dict[str, np.ndarray], session: np.ndarray, seed: int
 
 
 def stretches(data: dict[str, np.ndarray], labelled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Stretch id (rank of the trial in session order) and ordinal (rank among its activity's
-    stretches) of each labelled window, as the app's LabelStore numbers them."""
-    trials = data["trial_id"][labelled]
-    _, first = np.unique(trials, return_index=True)
-    order = trials[np.sort(first)]  # trials in labelling (session) order
-    group_of = {int(t): g for g, t in enumerate(order)}
-    seen: dict[str, int] = {}
-    ordinal_of: dict[int, int] = {}
-    for t in order:
-        activity = str(data["label"][labelled][trials == t][0])
-        ordinal_of[int(t)] = seen.get(activity, 0)
-        seen[activity] = ordinal_of[int(t)] + 1
-    groups = np.asarray([group_of[int(t)] for t in trials], np.int64)
-    ordinals = np.asarray([ordinal_of[int(t)] for t in trials], np.int64)
-    return groups, ordinals
+    """Stretch id and ordinal (rank among its activity's stretches) of each labelled window, as
+    the app numbers them: the windows go through a real :class:`LabelStore`, each trial one label
+    interval (``label:start`` ... ``label:stop``), windows one hop apart."""
+    store = LabelStore(max_per_activity=max(1, labelled.size))
+    groups: list[int] = []
+    ordinals: list[int] = []
+    previous = None
+    for j, i in enumerate(labelled):
+        name, t = str(data["label"][i]), j * HOP_S  # LSL-like times, one hop apart
+        if data["trial_id"][i] != previous:  # the next trial: a new label interval
+            store.start_label(name, t)
+            previous = data["trial_id"][i]
+        stretch = store.add_window(name, data["imu"][i], t)
+        assert stretch is not None, f"window {i} refused by the label store"
+        groups.append(stretch)
+        ordinals.append(store.ordinal(stretch))
+    return np.asarray(groups, np.int64), np.asarray(ordinals, np.int64)
 
 
 def shown_shares(
