@@ -30,7 +30,7 @@ STOP_POLL_MS = 200  # how often the event loop looks for a stop request (and let
 
 # The process's one QApplication, kept for the process's lifetime. A local one would be destroyed
 # when run() returns, before its widgets (the window is kept alive by its timer's slot): a
-# QApplication destroyed under live widgets is undefined behaviour in Qt (a rare SIGSEGV at exit).
+# QApplication destroyed under live widgets is undefined behaviour in Qt.
 _application: list[QApplication] = []
 
 
@@ -118,20 +118,12 @@ def run(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         sys.excepthook = previous_hook
-        _dispose(window, wake)
+        # Destroy the window (plots, panels, the wake timer and its slot) now, in the GUI thread,
+        # while the QApplication lives. Left to Python it is never freed (the timer's slot refers
+        # back to it), or is freed by the cyclic garbage collector in whichever thread runs it.
+        # The Python object keeps its plain attributes (e.g. ``log_pane.lines``).
+        sip.delete(window)
     return int(code) if started else 1
-
-
-def _dispose(window: MainWindow, wake: QTimer) -> None:
-    """Destroy the window (and its plots) now, in the GUI thread, while the QApplication lives.
-
-    Left to Python, it would never be freed (its timer's slot refers back to it) or be freed by
-    the cyclic garbage collector in whichever thread happens to run it: Qt widgets must die in
-    the GUI thread. The Python object stays usable for plain attributes (e.g. ``log_pane.lines``).
-    """
-    wake.timeout.disconnect()
-    if not sip.isdeleted(window):
-        sip.delete(window)  # deletes its children (plots, panels, timers) with it
 
 
 def _start(controller: Controller, window: MainWindow) -> bool:

@@ -90,7 +90,7 @@ def test_main__old_app_flags_still_parse(tmp_path: Path) -> None:
     assert result.returncode == 0 and "--headless" in result.stdout and "--replay" in result.stdout
 
 
-def test_main__a_native_crash_prints_every_threads_python_stack(tmp_path: Path) -> None:
+def test_main__a_native_crash_prints_every_threads_python_stack() -> None:
     """A segfault in native code (here a NULL read through ctypes, in a worker thread) leaves
     the stacks on stderr, not a bare "-11" (faulthandler, enabled by main)."""
     script = (
