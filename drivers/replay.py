@@ -72,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     server = player.frame_server
     if server is not None:
-        origin = server.video.name if isinstance(server, FrameServer) else f"stream {server.track.name!r}"
+        origin = (
+            server.video.name
+            if isinstance(server, FrameServer)
+            else f"stream {server.track.name!r}"
+        )
         print(
             f"serving frames of {origin} on frame bus {server.source_id!r} "
             "(in-process consumers only)",
